@@ -1,0 +1,133 @@
+"""SQLModel tables. Every timestamp is stored as UTC and read back timezone-aware."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """A timestamp kept as naive UTC in the column and returned aware.
+
+    SQLite has no time zone type, so storing naive UTC everywhere keeps both databases equal.
+    """
+
+    impl = sa.DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: pass an aware datetime")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def _timestamp(**kwargs: Any) -> Any:
+    return Field(sa_type=UTCDateTime, **kwargs)
+
+
+class Workspace(SQLModel, table=True):
+    """A Slack workspace (team) that caretbot serves."""
+
+    id: str = Field(primary_key=True, max_length=32)  # Slack team id, "T..."
+    name: str | None = None
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class Contact(SQLModel, table=True):
+    """A candidate or sales contact that agents talk to."""
+
+    __table_args__ = (
+        sa.Index("ix_contact_workspace_email", "workspace_id", "email"),
+        sa.Index("ix_contact_workspace_phone", "workspace_id", "phone"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    name: str
+    email: str | None = None  # stored lower case
+    phone: str | None = None  # digits with an optional leading "+"
+    slack_user_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class JobApplication(SQLModel, table=True):
+    """One application of a contact to a job; a contact has exactly one active application."""
+
+    __table_args__ = (
+        # A partial unique index: at most one active row per contact, on both databases.
+        sa.Index(
+            "uq_job_application_active",
+            "contact_id",
+            unique=True,
+            sqlite_where=sa.text("active"),
+            postgresql_where=sa.text("active"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    contact_id: int = Field(foreign_key="contact.id", index=True)
+    job_title: str
+    job_location: str | None = None
+    requisition_id: str | None = None
+    source: str | None = None
+    medium: str | None = None
+    campaign: str | None = None
+    referrer: str | None = None
+    applied_at: datetime | None = _timestamp(default=None)
+    active: bool = False
+    state: str = "open"
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class Conversation(SQLModel, table=True):
+    """A Slack thread with a contact, keyed by channel and thread root ts."""
+
+    __table_args__ = (
+        sa.UniqueConstraint(
+            "workspace_id", "channel_id", "thread_ts", name="uq_conversation_thread"
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    channel_id: str = Field(max_length=32)
+    thread_ts: str = Field(max_length=32)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id", index=True)
+    state: str = "open"
+    claimed_by: str | None = Field(default=None, max_length=32)
+    claimed_at: datetime | None = _timestamp(default=None)
+    unread: bool = False
+    unread_since: datetime | None = _timestamp(default=None)
+    read_by: str | None = Field(default=None, max_length=32)
+    read_at: datetime | None = _timestamp(default=None)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class ConversationEvent(SQLModel, table=True):
+    """An append-only audit record: who did what in a conversation, and when."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    kind: str = Field(max_length=64)
+    actor: str | None = Field(default=None, max_length=32)  # Slack user id, or None for caretbot
+    at: datetime = _timestamp(default_factory=utcnow)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class ProcessedEvent(SQLModel, table=True):
+    """A Slack event id already handled, so a redelivery is not handled twice."""
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    received_at: datetime = _timestamp(default_factory=utcnow, index=True)
