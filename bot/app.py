@@ -1,0 +1,151 @@
+"""Build the Bolt app: Web API client, listeners of every command module, error handler."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
+from typing import Any
+
+from slack_bolt import App, BoltContext
+from slack_bolt.error import BoltError
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_handlers import (
+    ConnectionErrorRetryHandler,
+    RateLimitErrorRetryHandler,
+    ServerErrorRetryHandler,
+)
+
+from bot.commands import help as help_command
+from bot.commands import home as home_command
+from bot.commands import note as note_command
+from bot.commands.help import handle_unavailable_command, handle_unknown_command
+from bot.config import Settings
+from bot.errors import handle_error
+from bot.ledger import EventLedger
+from bot.logs import interaction_ids
+from bot.router import CommandHandlers, CommandRequest, is_typed_by_person, parse_command
+from bot.threads import ThreadRef
+from storage.db import SessionScope
+
+log = logging.getLogger(__name__)
+
+# Listeners wait mostly on the database and the Web API, so more threads than cores pay off.
+LISTENER_THREADS = 16
+
+
+class StartupError(Exception):
+    """The app cannot start; the message says why and what to do."""
+
+
+def build_web_client(settings: Settings) -> WebClient:
+    """Return a Web API client that sends every call to SLACK_API_URL."""
+    return WebClient(
+        token=settings.bot_token,
+        base_url=settings.api_url,
+        timeout=10,
+        retry_handlers=[
+            ConnectionErrorRetryHandler(max_retry_count=1),
+            RateLimitErrorRetryHandler(max_retry_count=2),
+            ServerErrorRetryHandler(max_retry_count=2),
+        ],
+    )
+
+
+def create_app(
+    settings: Settings,
+    *,
+    session_scope: SessionScope,
+    client: WebClient | None = None,
+    listener_executor: Executor | None = None,
+) -> App:
+    """Build the Bolt app; checks the token once with auth.test so no request waits for it."""
+    client = client or build_web_client(settings)
+    try:
+        # The client carries the token; Bolt reads it from there.
+        app = App(
+            signing_secret=settings.signing_secret,
+            client=client,
+            # Acknowledge first, run the listener after: Slack waits only 3 seconds.
+            process_before_response=False,
+            listener_executor=listener_executor
+            or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
+        )
+    except BoltError as failure:
+        cause = failure.__cause__ or failure.__context__
+        if isinstance(cause, SlackApiError):
+            raise StartupError(
+                f"Slack rejected SLACK_BOT_TOKEN ({cause.response.get('error')}). Copy the Bot "
+                f"User OAuth Token from your app's OAuth & Permissions page into .env."
+            ) from failure
+        raise StartupError(
+            f"Could not reach the Slack Web API at {settings.api_url}: {failure}"
+        ) from failure
+
+    handlers: CommandHandlers = {}
+    help_command.register(handlers)
+    note_command.register(app, handlers, session_scope)
+    home_command.register(app, set(handlers))
+
+    ledger = EventLedger(session_scope)
+    app.event("message")(_message_listener(handlers, ledger))
+    app.middleware(_log_interaction)
+    app.error(handle_error)
+    return app
+
+
+def _message_listener(handlers: CommandHandlers, ledger: EventLedger) -> Callable[..., None]:
+    def handle_message_event(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
+        """Run the caret command that a person's message starts with, once per event."""
+        event = body["event"]
+        if not is_typed_by_person(event, context.bot_user_id):
+            return
+        command = parse_command(event.get("text"))
+        if command is None:
+            return
+
+        event_id = body.get("event_id")
+        ids = interaction_ids(body)
+        if event_id and not ledger.first_time(event_id):
+            log.info("duplicate event skipped event_id=%s %s", event_id, ids.as_fields())
+            return
+
+        request = CommandRequest(
+            command=command,
+            thread=ThreadRef.of_message(body["team_id"], event),
+            user=event["user"],
+            message_ts=event["ts"],
+            client=client,
+        )
+        if command.name is None:
+            handle_unknown_command(request, set(handlers))
+        elif command.name in handlers:
+            handlers[command.name](request)
+        else:
+            handle_unavailable_command(request)
+        log.info(
+            "handled command=%s %s event_id=%s",
+            command.name or "unknown",
+            ids.as_fields(),
+            event_id,
+        )
+
+    return handle_message_event
+
+
+def _log_interaction(body: dict[str, Any], next: Callable[[], None]) -> None:
+    """Log one line per action, shortcut, modal submission or slash command."""
+    next()
+    kind = body.get("type")
+    if kind in (None, "event_callback", "url_verification"):
+        if "command" not in body:
+            return
+        kind, name = "slash_command", body["command"]
+    elif kind == "block_actions":
+        name = ",".join(action.get("action_id", "?") for action in body.get("actions", []))
+    elif kind in ("view_submission", "view_closed"):
+        name = (body.get("view") or {}).get("callback_id")
+    else:
+        name = body.get("callback_id")
+    log.info("handled %s=%s %s", kind, name, interaction_ids(body).as_fields())

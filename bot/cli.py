@@ -1,0 +1,229 @@
+"""The `caretbot` command: serve, socket, db, doctor, import, demo."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+import sqlalchemy as sa
+from dotenv import load_dotenv
+
+from bot.config import ConfigError, Settings, configure_logging, read_database_url
+from storage import migrate
+from storage.db import create_db_engine, session_scope_for
+
+log = logging.getLogger("caretbot")
+
+
+class CommandFailed(Exception):
+    """A command cannot go on; the message says why and what to do."""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    # Values already in the environment win over .env, so a deployment can override it.
+    load_dotenv(Path.cwd() / ".env", override=False)
+    try:
+        return args.run(args)
+    except (ConfigError, CommandFailed) as failure:
+        print(f"caretbot: {failure}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="caretbot", description="Slack app for recruiting and sales teams."
+    )
+    commands = parser.add_subparsers(required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run in HTTP mode (Slack's Request URL)")
+    _add_listen_options(serve)
+    serve.set_defaults(run=_run_serve)
+
+    socket = commands.add_parser("socket", help="run in Socket Mode, with a health check port")
+    _add_listen_options(socket)
+    socket.set_defaults(run=_run_socket)
+
+    db = commands.add_parser("db", help="database schema")
+    db_commands = db.add_subparsers(required=True, metavar="ACTION")
+    upgrade = db_commands.add_parser("upgrade", help="apply every pending migration")
+    upgrade.set_defaults(run=_run_db_upgrade)
+
+    doctor = commands.add_parser("doctor", help="check the token, scopes and database")
+    doctor.set_defaults(run=_run_doctor)
+
+    importer = commands.add_parser("import", help="import records from a file")
+    import_commands = importer.add_subparsers(required=True, metavar="WHAT")
+    from bot.contact_csv import CSV_FORMAT_HELP
+
+    contacts = import_commands.add_parser(
+        "contacts",
+        help="contacts and job applications (CSV)",
+        description=CSV_FORMAT_HELP,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    contacts.add_argument("file", type=Path, help="CSV file, one row per job application")
+    contacts.add_argument(
+        "--dry-run", action="store_true", help="show what would change and write nothing"
+    )
+    contacts.add_argument(
+        "--workspace",
+        metavar="TEAM_ID",
+        help="Slack team id to import into (default: the workspace of SLACK_BOT_TOKEN)",
+    )
+    contacts.set_defaults(run=_run_import_contacts)
+
+    demo = commands.add_parser(
+        "demo", help="play a conversation against a built-in Slack double; no tokens needed"
+    )
+    demo.set_defaults(run=_run_demo)
+    return parser
+
+
+def _add_listen_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    parser.add_argument("--port", type=int, default=3000, help="TCP port to listen on")
+
+
+def prepare_database(url: str) -> sa.Engine:
+    """Return an engine whose schema is current.
+
+    A SQLite database is created or upgraded in place. A PostgreSQL database is shared by
+    several processes, so its migrations run only through `caretbot db upgrade`.
+    """
+    engine = create_db_engine(url)
+    try:
+        if engine.dialect.name == "sqlite":
+            migrate.upgrade(url)
+            return engine
+        current = migrate.current_revision(engine)
+    except sa.exc.OperationalError as failure:
+        raise CommandFailed(
+            f"cannot open the database at DATABASE_URL ({_safe_url(engine)}): "
+            f"{failure.orig}. Check that it is running and the URL is right."
+        ) from failure
+    head = migrate.head_revision(url)
+    if current != head:
+        raise CommandFailed(
+            f"the database schema is at revision {current or 'none'}, expected {head}. "
+            f"Run `caretbot db upgrade` once, then start again."
+        )
+    return engine
+
+
+def _safe_url(engine: sa.Engine) -> str:
+    return engine.url.render_as_string(hide_password=True)
+
+
+def _load(socket_mode: bool = False) -> Settings:
+    settings = Settings.from_env(socket_mode=socket_mode)
+    configure_logging(settings.log_level)
+    return settings
+
+
+def _run_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from bot.app import StartupError, create_app
+    from bot.web import create_web_app
+
+    settings = _load()
+    engine = prepare_database(settings.database_url)
+    try:
+        bolt_app = create_app(settings, session_scope=session_scope_for(engine))
+    except StartupError as failure:
+        raise CommandFailed(str(failure)) from failure
+    log.info("serving HTTP mode host=%s port=%s", args.host, args.port)
+    uvicorn.run(
+        create_web_app(bolt_app, engine),
+        host=args.host,
+        port=args.port,
+        log_level=settings.log_level.lower(),
+    )
+    return 0
+
+
+def _run_socket(args: argparse.Namespace) -> int:
+    import uvicorn
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    from bot.app import StartupError, create_app
+    from bot.web import create_web_app
+
+    settings = _load(socket_mode=True)
+    engine = prepare_database(settings.database_url)
+    try:
+        bolt_app = create_app(settings, session_scope=session_scope_for(engine))
+    except StartupError as failure:
+        raise CommandFailed(str(failure)) from failure
+    handler = SocketModeHandler(bolt_app, settings.app_token)
+    handler.connect()
+    log.info("connected in Socket Mode; health check host=%s port=%s", args.host, args.port)
+    try:
+        uvicorn.run(
+            create_web_app(None, engine),
+            host=args.host,
+            port=args.port,
+            log_level=settings.log_level.lower(),
+        )
+    finally:
+        handler.close()
+    return 0
+
+
+def _run_db_upgrade(args: argparse.Namespace) -> int:
+    # Migrations need no Slack tokens, only the database.
+    url = read_database_url()
+    engine = create_db_engine(url)
+    before = migrate.current_revision(engine)
+    migrate.upgrade(url)
+    after = migrate.current_revision(engine)
+    print(f"database {_safe_url(engine)}: revision {before or 'none'} -> {after}")
+    return 0
+
+
+def _run_doctor(args: argparse.Namespace) -> int:
+    from bot.doctor import run_doctor
+
+    return run_doctor(sys.stdout)
+
+
+def _run_import_contacts(args: argparse.Namespace) -> int:
+    from bot.contact_import import run_contact_import
+
+    engine = prepare_database(read_database_url())
+    workspace_id = args.workspace or _workspace_of_token()
+    return run_contact_import(
+        args.file,
+        session_scope=session_scope_for(engine),
+        workspace_id=workspace_id,
+        dry_run=args.dry_run,
+        out=sys.stdout,
+    )
+
+
+def _workspace_of_token() -> str:
+    from slack_sdk.errors import SlackApiError
+
+    from bot.app import build_web_client
+
+    settings = _load()
+    try:
+        return build_web_client(settings).auth_test()["team_id"]
+    except SlackApiError as failure:
+        raise CommandFailed(
+            f"auth.test failed ({failure.response.get('error')}), so the workspace is unknown. "
+            f"Fix SLACK_BOT_TOKEN or pass --workspace TEAM_ID."
+        ) from failure
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from bot.demo import run_demo
+
+    return run_demo(sys.stdout)

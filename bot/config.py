@@ -1,0 +1,114 @@
+"""Settings read once from the environment (and a `.env` file) at start-up."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from urllib.parse import urlparse
+
+DEFAULT_API_URL = "https://slack.com/api/"
+DEFAULT_DATABASE_URL = "sqlite:///caretbot.db"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+
+
+class ConfigError(Exception):
+    """A setting is missing or malformed; the message names the variable and the fix."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything caretbot reads from its environment."""
+
+    bot_token: str = field(repr=False)
+    signing_secret: str = field(repr=False)
+    app_token: str | None = field(default=None, repr=False)
+    database_url: str = DEFAULT_DATABASE_URL
+    api_url: str = DEFAULT_API_URL
+    log_level: str = "INFO"
+
+    @classmethod
+    def from_env(
+        cls, env: Mapping[str, str] | None = None, *, socket_mode: bool = False
+    ) -> Settings:
+        """Read and check every setting; raise ConfigError on the first bad one."""
+        env = os.environ if env is None else env
+
+        bot_token = _required(env, "SLACK_BOT_TOKEN", "xoxb-", "the Bot User OAuth Token")
+        signing_secret = _required(env, "SLACK_SIGNING_SECRET", None, "the app's Signing Secret")
+        app_token = None
+        if socket_mode:
+            app_token = _required(
+                env, "SLACK_APP_TOKEN", "xapp-", "an App-Level Token with connections:write"
+            )
+
+        return cls(
+            bot_token=bot_token,
+            signing_secret=signing_secret,
+            app_token=app_token,
+            database_url=_database_url(env),
+            api_url=_api_url(env),
+            log_level=_log_level(env),
+        )
+
+
+def _required(env: Mapping[str, str], name: str, prefix: str | None, what: str) -> str:
+    value = env.get(name, "").strip()
+    if not value:
+        raise ConfigError(
+            f"{name} is not set. Put {what} from your Slack app's settings in .env "
+            f"(see .env.example)."
+        )
+    if prefix and not value.startswith(prefix):
+        # Print only the prefix: the rest of a token is a secret even when it is the wrong one.
+        raise ConfigError(
+            f"{name} is invalid: it starts with {value[:5]!r}, expected {prefix!r}. "
+            f"Copy {what} from your Slack app's settings."
+        )
+    return value
+
+
+def read_database_url(env: Mapping[str, str] | None = None) -> str:
+    """Read DATABASE_URL alone, for commands that need no Slack tokens."""
+    return _database_url(os.environ if env is None else env)
+
+
+def _database_url(env: Mapping[str, str]) -> str:
+    value = env.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL
+    scheme = value.split(":", 1)[0]
+    if not scheme.startswith(("sqlite", "postgres")):
+        raise ConfigError(
+            f"DATABASE_URL is invalid: scheme {scheme!r} is not supported. Use "
+            f"sqlite:///path/to/caretbot.db or postgresql+psycopg://user@host/dbname."
+        )
+    if scheme in ("postgresql", "postgres"):
+        # SQLAlchemy's plain "postgresql" means psycopg2, which caretbot does not install.
+        value = "postgresql+psycopg" + value[len(scheme) :]
+    return value
+
+
+def _api_url(env: Mapping[str, str]) -> str:
+    value = env.get("SLACK_API_URL", "").strip() or DEFAULT_API_URL
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(
+            f"SLACK_API_URL is invalid: {value!r} is not an http(s) URL. "
+            f"Leave it unset for {DEFAULT_API_URL}."
+        )
+    return value if value.endswith("/") else value + "/"
+
+
+def _log_level(env: Mapping[str, str]) -> str:
+    value = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    if value not in LOG_LEVELS:
+        raise ConfigError(f"LOG_LEVEL is invalid: {value!r}. Use one of {', '.join(LOG_LEVELS)}.")
+    return value
+
+
+def configure_logging(level: str) -> None:
+    """Send key=value log lines to stderr at the given level."""
+    logging.basicConfig(
+        level=level,
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )

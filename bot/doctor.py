@@ -1,0 +1,134 @@
+"""`caretbot doctor`: check settings, token, scopes and database, and say how to fix each."""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+import sqlalchemy as sa
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError
+
+from bot.app import build_web_client
+from bot.config import ConfigError, Settings, read_database_url
+from bot.scopes import BOT_SCOPES
+from storage import migrate
+from storage.db import create_db_engine, ping
+
+
+class Report:
+    def __init__(self, out: TextIO) -> None:
+        self.out = out
+        self.problems = 0
+
+    def ok(self, text: str) -> None:
+        print(f"ok    {text}", file=self.out)
+
+    def problem(self, text: str, fix: str) -> None:
+        self.problems += 1
+        print(f"FAIL  {text}\n      fix: {fix}", file=self.out)
+
+
+def run_doctor(out: TextIO, env: dict[str, str] | None = None) -> int:
+    """Print one line per check; return 0 when all pass, 1 otherwise."""
+    env = dict(os.environ) if env is None else env
+    report = Report(out)
+
+    try:
+        settings: Settings | None = Settings.from_env(env)
+        report.ok("settings: SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET are set")
+    except ConfigError as failure:
+        settings = None
+        report.problem(f"settings: {failure}", "edit .env (see .env.example) and run doctor again")
+
+    if settings is not None:
+        _check_token(report, build_web_client(settings), settings.api_url)
+    if env.get("SLACK_APP_TOKEN"):
+        _check_app_token(report, env["SLACK_APP_TOKEN"], settings)
+    _check_database(report, env)
+
+    verdict = "all checks passed" if report.problems == 0 else f"{report.problems} problem(s)"
+    print(verdict, file=out)
+    return 0 if report.problems == 0 else 1
+
+
+def _check_token(report: Report, client: WebClient, api_url: str) -> None:
+    try:
+        response = client.auth_test()
+    except SlackApiError as failure:
+        report.problem(
+            f"token: auth.test failed ({failure.response.get('error')})",
+            "copy the Bot User OAuth Token (xoxb-...) from OAuth & Permissions into .env",
+        )
+        return
+    except OSError as failure:
+        report.problem(
+            f"token: cannot reach the Slack Web API at {api_url} ({failure})",
+            "check the network, or SLACK_API_URL if you set it",
+        )
+        return
+    report.ok(f"token: bot {response.get('user_id')} in workspace {response.get('team')}")
+
+    granted = set(filter(None, response.headers.get("x-oauth-scopes", "").split(",")))
+    granted = {scope.strip() for scope in granted}
+    missing = [scope for scope in BOT_SCOPES if scope not in granted]
+    if missing:
+        report.problem(
+            f"scopes: the token lacks {', '.join(missing)}",
+            "add them under OAuth & Permissions > Bot Token Scopes (manifest.yml lists them "
+            "all), then reinstall the app to the workspace",
+        )
+    else:
+        report.ok(f"scopes: all {len(BOT_SCOPES)} that manifest.yml asks for are granted")
+
+
+def _check_app_token(report: Report, app_token: str, settings: Settings | None) -> None:
+    if not app_token.startswith("xapp-"):
+        report.problem(
+            "Socket Mode: SLACK_APP_TOKEN does not start with xapp-",
+            "create an App-Level Token with connections:write under Basic Information",
+        )
+        return
+    base_url = settings.api_url if settings else None
+    client = WebClient(token=app_token, base_url=base_url or WebClient.BASE_URL, timeout=10)
+    try:
+        client.apps_connections_open(app_token=app_token)
+    except SlackApiError as failure:
+        report.problem(
+            f"Socket Mode: apps.connections.open failed ({failure.response.get('error')})",
+            "give the App-Level Token the connections:write scope and turn Socket Mode on",
+        )
+        return
+    except OSError as failure:
+        report.problem(f"Socket Mode: cannot reach Slack ({failure})", "check the network")
+        return
+    report.ok("Socket Mode: SLACK_APP_TOKEN can open a connection")
+
+
+def _check_database(report: Report, env: dict[str, str]) -> None:
+    try:
+        url = read_database_url(env)
+    except ConfigError as failure:
+        report.problem(f"database: {failure}", "fix DATABASE_URL in .env")
+        return
+    engine = create_db_engine(url)
+    shown = engine.url.render_as_string(hide_password=True)
+    try:
+        ping(engine)
+        current = migrate.current_revision(engine)
+    except sa.exc.SQLAlchemyError as failure:
+        report.problem(
+            f"database: cannot connect to {shown} ({type(failure.orig or failure).__name__})",
+            "check that the database server runs and DATABASE_URL is right",
+        )
+        return
+    finally:
+        engine.dispose()
+    head = migrate.head_revision(url)
+    if current != head:
+        report.problem(
+            f"database: {shown} is at schema revision {current or 'none'}, expected {head}",
+            "run `caretbot db upgrade` (serve and socket do it themselves for SQLite)",
+        )
+    else:
+        report.ok(f"database: {shown} answers and its schema is current ({head})")
