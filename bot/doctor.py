@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TextIO
 
 import sqlalchemy as sa
@@ -113,6 +114,12 @@ def _check_database(report: Report, env: dict[str, str]) -> None:
         return
     engine = create_db_engine(url)
     shown = engine.url.render_as_string(hide_password=True)
+    database_file = engine.url.database if engine.dialect.name == "sqlite" else None
+    if database_file and database_file != ":memory:" and not Path(database_file).exists():
+        # Connecting would create an empty file; serve and socket create and migrate it.
+        report.ok(f"database: {shown} does not exist yet; `caretbot serve` or `socket` creates it")
+        engine.dispose()
+        return
     try:
         ping(engine)
         current = migrate.current_revision(engine)

@@ -69,7 +69,7 @@ def reporting(listener: Callable[..., None]) -> Callable[..., None]:
     """Wrap a listener so that its failure reaches handle_error from inside the listener.
 
     Bolt 1.x, when a listener raises after it called ack(), clears the acknowledgement it had
-    already recorded, and the request then waits 3 seconds and answers as unhandled. Catching
+    already recorded, and the request then waits 3 seconds and returns as unhandled. Catching
     the failure here keeps the acknowledgement and still shows the user what went wrong.
     Bolt passes arguments by parameter name, so the wrapper takes Bolt's `args` and hands the
     listener only the names it declares.

@@ -1,0 +1,18 @@
+import io
+
+from bot.demo import run_demo
+
+
+def test_demo_plays_conversation():
+    out = io.StringIO()
+
+    status = run_demo(out)
+
+    text = out.getvalue()
+    assert status == 0
+    assert "was rejected" not in text
+    assert text.count("(caretbot stays quiet: ordinary chat)") == 2
+    assert "`^delivr` is not a caretbot command. Did you mean `^deliver`?" in text
+    assert text.count("Note saved. Only your team can see it.") == 2
+    assert "caretbot opens a form titled 'Add a note'" in text
+    assert "Demo finished." in text
