@@ -131,3 +131,115 @@ class ProcessedEvent(SQLModel, table=True):
 
     event_id: str = Field(primary_key=True, max_length=64)
     received_at: datetime = _timestamp(default_factory=utcnow, index=True)
+
+
+class Team(SQLModel, table=True):
+    """A named group of Slack users that can receive hand-offs, with an optional channel."""
+
+    __table_args__ = (
+        # Removed teams stay for the deliveries that name them, and free their name.
+        sa.Index(
+            "uq_team_name",
+            "workspace_id",
+            "name",
+            unique=True,
+            sqlite_where=sa.text("removed_at IS NULL"),
+            postgresql_where=sa.text("removed_at IS NULL"),
+        ),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    name: str = Field(max_length=80)
+    channel_id: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    removed_at: datetime | None = _timestamp(default=None)
+
+
+class TeamMember(SQLModel, table=True):
+    team_id: int = Field(foreign_key="team.id", primary_key=True)
+    user_id: str = Field(primary_key=True, max_length=32)
+
+
+class WorkspaceSetting(SQLModel, table=True):
+    """One workspace setting that replaces a built-in default, stored as JSON."""
+
+    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=32)
+    key: str = Field(primary_key=True, max_length=64)
+    value: Any = Field(sa_type=sa.JSON)
+    updated_by: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class DeliveryDraft(SQLModel, table=True):
+    """Step 1 of a delivery modal, kept between Next and Done; keyed by the modal's root view."""
+
+    view_id: str = Field(primary_key=True, max_length=32)
+    workspace_id: str = Field(max_length=32)
+    conversation_id: int = Field(foreign_key="conversation.id")
+    user_id: str = Field(max_length=32)
+    data: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    created_at: datetime = _timestamp(default_factory=utcnow, index=True)
+
+
+class Delivery(SQLModel, table=True):
+    """A hand-off of a conversation with its outcome; a conversation may have several."""
+
+    __table_args__ = (
+        sa.Index("ix_delivery_workspace_delivered_at", "workspace_id", "delivered_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    contact_id: int | None = Field(default=None, foreign_key="contact.id")
+    application_id: int | None = Field(default=None, foreign_key="jobapplication.id")
+    previous_delivery_id: int | None = Field(default=None, foreign_key="delivery.id")
+    # The modal's root view id: a retried or double-clicked submission carries the same one.
+    submission_key: str = Field(max_length=64, unique=True)
+    status: str = Field(max_length=32)
+    reason: str | None = None
+    reason_text: str | None = None
+    notes: str | None = None
+    rating: int | None = None
+    delivered_by: str = Field(max_length=32)
+    delivered_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class DeliveryRecipient(SQLModel, table=True):
+    """Who a delivery went to: a Slack user, a team, or an email address."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int = Field(foreign_key="delivery.id", index=True)
+    kind: str = Field(max_length=16)  # "user", "team" or "email"
+    user_id: str | None = Field(default=None, max_length=32)
+    team_id: int | None = Field(default=None, foreign_key="team.id")
+    email: str | None = None
+    # "pending" until notified; "notified", "pending_email" (no Slack user, email not sent
+    # yet) or "unreachable" afterwards.
+    state: str = Field(default="pending", max_length=16)
+    error: str | None = None
+    accepted_by: str | None = Field(default=None, max_length=32)
+    accepted_at: datetime | None = _timestamp(default=None)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message to send after a commit, retried until Slack takes it or it fails for good."""
+
+    __table_args__ = (sa.Index("ix_outbox_due", "state", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    delivery_id: int | None = Field(default=None, foreign_key="delivery.id", index=True)
+    recipient_id: int | None = Field(default=None, foreign_key="deliveryrecipient.id")
+    kind: str = Field(max_length=32)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    state: str = Field(default="pending", max_length=16)  # pending, sent or failed
+    attempts: int = 0
+    next_attempt_at: datetime = _timestamp(default_factory=utcnow)
+    locked_until: datetime | None = _timestamp(default=None)
+    last_error: str | None = None
+    # Where the message landed, so a card can be updated later.
+    channel_id: str | None = Field(default=None, max_length=32)
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    sent_at: datetime | None = _timestamp(default=None)
