@@ -12,8 +12,9 @@ import sqlalchemy as sa
 from dotenv import load_dotenv
 
 from bot.config import ConfigError, Settings, configure_logging, read_database_url
+from bot.records import RecordsError
 from storage import migrate
-from storage.db import create_db_engine, session_scope_for
+from storage.db import SessionScope, create_db_engine, session_scope_for
 
 log = logging.getLogger("caretbot")
 
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     load_dotenv(Path.cwd() / ".env", override=False)
     try:
         return args.run(args)
-    except (ConfigError, CommandFailed) as failure:
+    except (ConfigError, CommandFailed, RecordsError) as failure:
         print(f"caretbot: {failure}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
@@ -72,18 +73,52 @@ def _parser() -> argparse.ArgumentParser:
     contacts.add_argument(
         "--dry-run", action="store_true", help="show what would change and write nothing"
     )
-    contacts.add_argument(
-        "--workspace",
-        metavar="TEAM_ID",
-        help="Slack team id to import into (default: the workspace of SLACK_BOT_TOKEN)",
-    )
+    _add_workspace_option(contacts)
     contacts.set_defaults(run=_run_import_contacts)
+
+    team = commands.add_parser("team", help="teams that receive hand-offs")
+    team_commands = team.add_subparsers(required=True, metavar="ACTION")
+    team_add = team_commands.add_parser("add", help="add a team")
+    team_add.add_argument("name", help="team name, shown in the deliver modal")
+    team_add.add_argument(
+        "--member", action="append", default=[], metavar="USER_ID", help="Slack user id; repeat"
+    )
+    team_add.add_argument(
+        "--channel", metavar="CHANNEL_ID", help="hand-off channel (default: DM each member)"
+    )
+    team_add.set_defaults(run=_run_team_add)
+    team_list = team_commands.add_parser("list", help="list the teams")
+    team_list.set_defaults(run=_run_team_list)
+    team_remove = team_commands.add_parser("remove", help="remove a team")
+    team_remove.add_argument("name")
+    team_remove.set_defaults(run=_run_team_remove)
+    for parser_of_team in (team_add, team_list, team_remove):
+        _add_workspace_option(parser_of_team)
+
+    export = commands.add_parser("export", help="export records")
+    export_commands = export.add_subparsers(required=True, metavar="WHAT")
+    deliveries = export_commands.add_parser(
+        "deliveries", help="one row per delivery and recipient, every stored field"
+    )
+    deliveries.add_argument("--since", metavar="DATE", help="first day (UTC), e.g. 2026-11-01")
+    deliveries.add_argument("--until", metavar="DATE", help="end (UTC), not included")
+    deliveries.add_argument("--format", choices=("csv", "jsonl"), default="csv")
+    deliveries.add_argument("--output", type=Path, metavar="FILE", help="default: standard output")
+    deliveries.set_defaults(run=_run_export_deliveries)
 
     demo = commands.add_parser(
         "demo", help="play a conversation against a built-in Slack double; no tokens needed"
     )
     demo.set_defaults(run=_run_demo)
     return parser
+
+
+def _add_workspace_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--workspace",
+        metavar="TEAM_ID",
+        help="Slack team id (default: the workspace of SLACK_BOT_TOKEN, found with auth.test)",
+    )
 
 
 def _add_listen_options(parser: argparse.ArgumentParser) -> None:
@@ -197,15 +232,66 @@ def _run_doctor(args: argparse.Namespace) -> int:
 def _run_import_contacts(args: argparse.Namespace) -> int:
     from bot.contact_import import run_contact_import
 
-    engine = prepare_database(read_database_url())
+    scope = _records_scope()
     workspace_id = args.workspace or _workspace_of_token()
     return run_contact_import(
         args.file,
-        session_scope=session_scope_for(engine),
+        session_scope=scope,
         workspace_id=workspace_id,
         dry_run=args.dry_run,
         out=sys.stdout,
     )
+
+
+def _records_scope() -> SessionScope:
+    return session_scope_for(prepare_database(read_database_url()))
+
+
+def _run_team_add(args: argparse.Namespace) -> int:
+    from bot.records import add_team_command
+
+    scope = _records_scope()
+    return add_team_command(
+        scope,
+        sys.stdout,
+        workspace_id=args.workspace or _workspace_of_token(),
+        name=args.name,
+        members=args.member,
+        channel=args.channel,
+    )
+
+
+def _run_team_list(args: argparse.Namespace) -> int:
+    from bot.records import list_teams_command
+
+    scope = _records_scope()
+    return list_teams_command(
+        scope, sys.stdout, workspace_id=args.workspace or _workspace_of_token()
+    )
+
+
+def _run_team_remove(args: argparse.Namespace) -> int:
+    from bot.records import remove_team_command
+
+    scope = _records_scope()
+    return remove_team_command(
+        scope, sys.stdout, workspace_id=args.workspace or _workspace_of_token(), name=args.name
+    )
+
+
+def _run_export_deliveries(args: argparse.Namespace) -> int:
+    from bot.records import export_deliveries, parse_day
+
+    since = parse_day(args.since, "--since") if args.since else None
+    until = parse_day(args.until, "--until") if args.until else None
+    scope = _records_scope()
+    if args.output is None:
+        export_deliveries(scope, sys.stdout, since=since, until=until, file_format=args.format)
+        return 0
+    with args.output.open("w", encoding="utf-8", newline="") as out:
+        count = export_deliveries(scope, out, since=since, until=until, file_format=args.format)
+    print(f"Wrote {count} row(s) to {args.output}.", file=sys.stderr)
+    return 0
 
 
 def _workspace_of_token() -> str:
