@@ -17,14 +17,17 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.commands import deliver as deliver_command
 from bot.commands import help as help_command
 from bot.commands import home as home_command
 from bot.commands import note as note_command
 from bot.commands.help import handle_unavailable_command, handle_unknown_command
 from bot.config import Settings
 from bot.errors import handle_error
+from bot.handoff import HandoffSenders
 from bot.ledger import EventLedger
 from bot.logs import interaction_ids
+from bot.outbox import OutboxWorker
 from bot.router import CommandHandlers, CommandRequest, is_typed_by_person, parse_command
 from bot.threads import ThreadRef
 from storage.db import SessionScope
@@ -39,17 +42,33 @@ class StartupError(Exception):
     """The app cannot start; the message says why and what to do."""
 
 
-def build_web_client(settings: Settings) -> WebClient:
-    """Return a Web API client that sends every call to SLACK_API_URL."""
+def build_web_client(settings: Settings, *, retries: bool = True) -> WebClient:
+    """Return a Web API client that sends every call to SLACK_API_URL.
+
+    Without `retries`, a 429, a 5xx or a network error reaches the caller at once, for the
+    outbox, which keeps its own retry schedule in the database.
+    """
+    handlers = [
+        ConnectionErrorRetryHandler(max_retry_count=1),
+        RateLimitErrorRetryHandler(max_retry_count=2),
+        ServerErrorRetryHandler(max_retry_count=2),
+    ]
     return WebClient(
         token=settings.bot_token,
         base_url=settings.api_url,
         timeout=10,
-        retry_handlers=[
-            ConnectionErrorRetryHandler(max_retry_count=1),
-            RateLimitErrorRetryHandler(max_retry_count=2),
-            ServerErrorRetryHandler(max_retry_count=2),
-        ],
+        retry_handlers=handlers if retries else [],
+    )
+
+
+def build_outbox(settings: Settings, session_scope: SessionScope) -> OutboxWorker:
+    """Return the worker that sends hand-offs after their commit; start() runs it."""
+    senders = HandoffSenders(session_scope)
+    return OutboxWorker(
+        session_scope,
+        build_web_client(settings, retries=False),
+        senders.senders(),
+        on_failure=senders.on_failure,
     )
 
 
@@ -59,9 +78,15 @@ def create_app(
     session_scope: SessionScope,
     client: WebClient | None = None,
     listener_executor: Executor | None = None,
+    outbox: OutboxWorker | None = None,
 ) -> App:
-    """Build the Bolt app; checks the token once with auth.test so no request waits for it."""
+    """Build the Bolt app; checks the token once with auth.test so no request waits for it.
+
+    Hand-offs go out through `outbox`, which the caller starts; without one, the app builds a
+    worker that nobody starts, enough for a process that only routes chat.
+    """
     client = client or build_web_client(settings)
+    outbox = outbox or build_outbox(settings, session_scope)
     try:
         # The client carries the token; Bolt reads it from there.
         app = App(
@@ -86,6 +111,7 @@ def create_app(
     handlers: CommandHandlers = {}
     help_command.register(handlers)
     note_command.register(app, handlers, session_scope)
+    deliver_command.register(app, handlers, session_scope, outbox)
     home_command.register(app, set(handlers))
 
     ledger = EventLedger(session_scope)

@@ -162,18 +162,28 @@ def _load(socket_mode: bool = False) -> Settings:
     return settings
 
 
+def _start_app(settings: Settings, engine: sa.Engine):  # noqa: ANN202 (slack_bolt.App)
+    """Build the app and start the outbox, which sends what an earlier process left pending."""
+    from bot.app import StartupError, build_outbox, create_app
+
+    session_scope = session_scope_for(engine)
+    outbox = build_outbox(settings, session_scope)
+    try:
+        bolt_app = create_app(settings, session_scope=session_scope, outbox=outbox)
+    except StartupError as failure:
+        raise CommandFailed(str(failure)) from failure
+    outbox.start()
+    return bolt_app
+
+
 def _run_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from bot.app import StartupError, create_app
     from bot.web import create_web_app
 
     settings = _load()
     engine = prepare_database(settings.database_url)
-    try:
-        bolt_app = create_app(settings, session_scope=session_scope_for(engine))
-    except StartupError as failure:
-        raise CommandFailed(str(failure)) from failure
+    bolt_app = _start_app(settings, engine)
     log.info("serving HTTP mode host=%s port=%s", args.host, args.port)
     uvicorn.run(
         create_web_app(bolt_app, engine),
@@ -185,21 +195,43 @@ def _run_serve(args: argparse.Namespace) -> int:
 
 
 def _run_socket(args: argparse.Namespace) -> int:
+    import signal
+
     import uvicorn
     from slack_bolt.adapter.socket_mode import SocketModeHandler
+    from slack_sdk.errors import SlackApiError
 
-    from bot.app import StartupError, create_app
     from bot.web import create_web_app
 
     settings = _load(socket_mode=True)
     engine = prepare_database(settings.database_url)
-    try:
-        bolt_app = create_app(settings, session_scope=session_scope_for(engine))
-    except StartupError as failure:
-        raise CommandFailed(str(failure)) from failure
+    bolt_app = _start_app(settings, engine)
     handler = SocketModeHandler(bolt_app, settings.app_token)
-    handler.connect()
-    log.info("connected in Socket Mode; health check host=%s port=%s", args.host, args.port)
+    try:
+        handler.connect()
+    except SlackApiError as failure:
+        raise CommandFailed(
+            f"apps.connections.open failed ({failure.response.get('error')}). Copy an "
+            f"App-Level Token with the connections:write scope into SLACK_APP_TOKEN."
+        ) from failure
+    if handler.client.is_connected():
+        log.info("connected in Socket Mode; health check host=%s port=%s", args.host, args.port)
+    else:
+        # slack_sdk has logged why. Its monitor retries every ping_interval seconds.
+        log.warning(
+            "Socket Mode connection failed and slack_sdk retries it in the background; "
+            "health check host=%s port=%s",
+            args.host,
+            args.port,
+        )
+
+    def exit_on_sigterm(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    # uvicorn 0.55 shuts down on SIGTERM, restores the handler it replaced and raises the
+    # signal again. The default handler would kill the process before `finally` closes the
+    # WebSocket, but this one exits normally, so running listeners finish too.
+    previous_sigterm = signal.signal(signal.SIGTERM, exit_on_sigterm)
     try:
         uvicorn.run(
             create_web_app(None, engine),
@@ -209,6 +241,8 @@ def _run_socket(args: argparse.Namespace) -> int:
         )
     finally:
         handler.close()
+        signal.signal(signal.SIGTERM, previous_sigterm)
+        log.info("Socket Mode connection closed")
     return 0
 
 

@@ -74,12 +74,22 @@ def reporting(listener: Callable[..., None]) -> Callable[..., None]:
     Bolt passes arguments by parameter name, so the wrapper takes Bolt's `args` and hands the
     listener only the names it declares.
     """
-    names = inspect.getfullargspec(listener).args
+    # inspect.signature leaves out `self` of a bound method, unlike getfullargspec, and shows
+    # arguments that functools.partial bound as having defaults.
+    names = [
+        name
+        for name, parameter in inspect.signature(listener).parameters.items()
+        if parameter.default is inspect.Parameter.empty
+    ]
 
     def run(args: Args) -> None:
         try:
             listener(**{name: getattr(args, name) for name in names})
         except Exception as error:  # noqa: BLE001 (every failure goes to the one error handler)
+            if args.ack.response is None and args.body.get("type") != "view_submission":
+                # Acknowledge so Slack does not retry. A failed submission stays unacknowledged
+                # on purpose: Slack then keeps the modal open with what the user typed.
+                args.ack()
             handle_error(error, args.body, args.client)
 
     run.__name__ = getattr(listener, "__name__", "listener")

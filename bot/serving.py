@@ -12,7 +12,7 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
-from bot.app import create_app
+from bot.app import build_outbox, create_app
 from bot.config import Settings
 from bot.slackdouble import SlackDouble
 from bot.slackdouble.signing import post_to_bot
@@ -105,14 +105,21 @@ class LocalBot:
         self.engine = create_db_engine(db_url)
         self.session_scope = session_scope_for(self.engine)
         self.executor = TrackingExecutor()
+        self.outbox = build_outbox(self.settings, self.session_scope)
         self.app = create_app(
-            self.settings, session_scope=self.session_scope, listener_executor=self.executor
+            self.settings,
+            session_scope=self.session_scope,
+            listener_executor=self.executor,
+            outbox=self.outbox,
         )
         self.server = BackgroundServer(create_web_app(self.app, self.engine))
         self._stopped = False
 
-    def start(self) -> LocalBot:
+    def start(self, *, outbox: bool = True) -> LocalBot:
+        """Serve; with `outbox`, also send hand-offs on the outbox's background thread."""
         self.server.start()
+        if outbox:
+            self.outbox.start()
         return self
 
     def stop(self) -> None:
@@ -120,6 +127,7 @@ class LocalBot:
         if self._stopped:
             return
         self._stopped = True
+        self.outbox.stop()
         self.server.stop()
         self.executor.shutdown(wait=True)
         self.engine.dispose()
