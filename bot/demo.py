@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 import tempfile
 import textwrap
 from pathlib import Path
@@ -12,23 +14,32 @@ from bot.serving import LocalBot
 from bot.slackdouble import SlackDouble
 from bot.slackdouble.payloads import block_actions, message_event, new_ts, submission_of
 from storage import migrate
+from storage.contacts import (
+    link_conversation,
+    set_active_application,
+    upsert_application,
+    upsert_contact,
+)
+from storage.conversations import ensure_workspace
 
 TEAM = "T0DOUBLE"
 CHANNEL = "C0DEMO"
 AGENT = "U0ANN"
 CANDIDATE = "U0CASEY"
-NAMES = {AGENT: "Ann (agent)", CANDIDATE: "Casey (candidate)"}
+RECRUITER = "U0RITA"
+NAMES = {AGENT: "Ann (agent)", CANDIDATE: "Casey (candidate)", RECRUITER: "Rita (recruiter)"}
 DEMO_SECRET = "demo-signing-secret"
+FIRST_MESSAGE = "Hi! I applied for the Data Analyst role last week. Is it open?"
 
 
 class Demo:
     """Posts what people type as signed Slack requests and prints what each person sees."""
 
-    def __init__(self, bot: LocalBot, slack: SlackDouble, out: TextIO) -> None:
+    def __init__(self, bot: LocalBot, slack: SlackDouble, out: TextIO, root: str) -> None:
         self.bot = bot
         self.slack = slack
         self.out = out
-        self.root = new_ts()
+        self.root = root
 
     def say(self, user: str, text: str, *, top_level: bool = False) -> None:
         """Post a message from a person into the thread and show caretbot's answers."""
@@ -53,23 +64,90 @@ class Demo:
             )
         )
 
-    def submit(self, user: str, view: dict[str, Any], values: dict[str, Any], shown: str) -> None:
-        """Submit an open modal with the given input values."""
-        print(f"\n{NAMES[user]} fills in the form ({shown}) and submits it", file=self.out)
+    def choose(self, user: str, view: dict[str, Any], action_id: str, values: dict, shown: str):
+        """Pick in a select that makes caretbot rebuild the open modal; return the new view."""
+        print(f"\n{NAMES[user]} picks {shown}", file=self.out)
+        view = {**view, "state": {"values": values}}
+        block_id = next(
+            block["block_id"]
+            for block in view["blocks"]
+            if (block.get("element") or {}).get("action_id") == action_id
+        )
         self._settle(
+            block_actions(
+                action_id,
+                user=user,
+                trigger_id=self.slack.issue_trigger_id(user_id=user),
+                view=view,
+                block_id=block_id,
+                action_type="static_select",
+            )
+        )
+        return self.slack.view(view["id"])
+
+    def submit(
+        self, user: str, view: dict[str, Any], values: dict[str, Any], shown: str
+    ) -> dict[str, Any] | None:
+        """Submit an open modal with the given input values; return caretbot's response."""
+        print(f"\n{NAMES[user]} fills in the form ({shown}) and submits it", file=self.out)
+        body = self._settle(
             submission_of(view, user=user, values=values, trigger_id=self.slack.issue_trigger_id())
         )
+        response = json.loads(body) if body else None
+        if response and response.get("response_action") == "push":
+            pushed = response["view"]
+            print(f"  caretbot shows the next step, {pushed['title']['text']!r}:", file=self.out)
+            for line in render_blocks(pushed["blocks"], ""):
+                print(textwrap.indent(line, "    "), file=self.out)
+            # Slack gives a pushed view an id and a hash; the next submission carries them.
+            return {**response, "view": {**pushed, "id": "VDEMOSTEP2", "hash": "demo"}}
+        return response
 
-    def _settle(self, payload: dict[str, Any]) -> None:
+    def wait_for_handoff(self) -> dict[str, Any]:
+        """Wait until the outbox has sent the hand-off DM, show it, and return its button."""
+        [dm] = self.slack.wait_for(
+            "chat.postMessage", where=lambda call: call.args.get("channel") == RECRUITER
+        )
+        self.slack.wait_for("chat.postMessage", where=lambda call: "thread_ts" in call.args)
+        print("\nAfter the delivery is stored, the outbox sends:", file=self.out)
+        for call in self.slack.calls_to("chat.postMessage"):
+            where = "in the thread" if call.args.get("thread_ts") else f"to {NAMES[RECRUITER]}"
+            print(f"  caretbot, {where}:", file=self.out)
+            for line in render_blocks(call.args.get("blocks") or [], call.args.get("text", "")):
+                print(textwrap.indent(line, "    "), file=self.out)
+        self._handoff_message_ts = dm.response["ts"]
+        actions = next(block for block in dm.args["blocks"] if block["type"] == "actions")
+        return actions["elements"][0]
+
+    def accept(self, user: str, button: dict[str, Any]) -> None:
+        """Click Accept on the hand-off and show the card once caretbot updated it."""
+        print(f"\n{NAMES[user]} clicks [{button['text']['text']}] in the DM", file=self.out)
+        self.bot.post_and_settle(
+            block_actions(
+                button["action_id"],
+                user=user,
+                value=button["value"],
+                trigger_id=self.slack.issue_trigger_id(user_id=user),
+                message_ts=self._handoff_message_ts,
+            )
+        )
+        [update] = self.slack.wait_for("chat.update")
+        print("  caretbot updates the hand-off card:", file=self.out)
+        for line in render_blocks(update.args.get("blocks") or [], update.args.get("text", "")):
+            print(textwrap.indent(line, "    "), file=self.out)
+
+    def _settle(self, payload: dict[str, Any]) -> bytes:
         before = len(self.slack.calls)
-        status = self.bot.post_and_settle(payload)
+        status, _headers, body = self.bot.post(payload)
+        self.bot.executor.wait_idle()
         if status != 200:
             raise RuntimeError(f"caretbot returned HTTP {status}; expected 200")
         answers = self.slack.calls[before:]
-        if not answers:
+        if not answers and payload.get("type") == "event_callback":
             print("  (caretbot stays quiet: ordinary chat)", file=self.out)
         for call in answers:
             self._show(call.method, call.args, call.response)
+        return body
 
     def _show(self, method: str, args: dict[str, Any], response: dict[str, Any]) -> None:
         if not response.get("ok"):
@@ -79,9 +157,10 @@ class Demo:
             heading = f"caretbot, visible only to {NAMES.get(args['user'], args['user'])}:"
         elif method == "chat.postMessage":
             heading = "caretbot, in the thread for everyone:"
-        elif method == "views.open":
+        elif method in ("views.open", "views.update"):
             title = response["view"]["title"]["text"]
-            heading = f"caretbot opens a form titled {title!r}:"
+            verb = "opens" if method == "views.open" else "fills in"
+            heading = f"caretbot {verb} a form titled {title!r}:"
             args = response["view"]
         else:
             heading = f"caretbot calls {method}"
@@ -98,7 +177,7 @@ class Demo:
 
     def last_view(self) -> dict[str, Any]:
         [*_, opened] = self.slack.calls_to("views.open")
-        return opened.response["view"]
+        return self.slack.view(opened.response["view"]["id"])
 
 
 def render_blocks(blocks: list[dict[str, Any]], fallback: str) -> list[str]:
@@ -109,14 +188,27 @@ def render_blocks(blocks: list[dict[str, Any]], fallback: str) -> list[str]:
     for block in blocks:
         kind = block["type"]
         if kind in ("section", "header"):
-            lines.append(block["text"]["text"])
+            if "text" in block:
+                lines.append(_plain(block["text"]["text"]))
+            lines.extend(_plain(field["text"]) for field in block.get("fields", []))
         elif kind == "context":
-            lines.extend(element.get("text", "") for element in block["elements"])
+            lines.extend(_plain(element.get("text", "")) for element in block["elements"])
         elif kind == "actions":
             lines.append("  ".join(f"[{element['text']['text']}]" for element in block["elements"]))
         elif kind == "input":
-            lines.append(f"{block['label']['text']}: [text box]")
+            element = block["element"]
+            shown = (element.get("initial_option") or {}).get("text", {}).get("text")
+            shown = shown or element.get("initial_value") or "…"
+            lines.append(f"{block['label']['text']}: [{shown}]")
     return lines
+
+
+def _plain(text: str) -> str:
+    """Show mrkdwn as a person reads it: names for mentions, dates and links by label."""
+    text = re.sub(r"<@(\w+)>", lambda match: "@" + NAMES.get(match[1], match[1]), text)
+    text = re.sub(r"<!date\^[^|>]*\|([^>]*)>", r"\1", text)
+    text = re.sub(r"<(https?://[^|>]*)\|([^>]*)>", r"\2 (\1)", text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def run_demo(out: TextIO) -> int:
@@ -127,8 +219,14 @@ def run_demo(out: TextIO) -> int:
         with SlackDouble(team_id=TEAM) as slack:
             slack.add_user(AGENT, "ann", real_name="Ann Agent", email="ann@example.com")
             slack.add_user(CANDIDATE, "casey", real_name="Casey Candidate", is_restricted=True)
+            slack.add_user(RECRUITER, "rita", real_name="Rita Recruiter", email="rita@example.com")
             slack.add_channel(CHANNEL, "candidates", members=[AGENT, CANDIDATE])
-            bot = LocalBot(slack, db_url, signing_secret=DEMO_SECRET).start()
+            root = new_ts()
+            # The candidate's first message roots the thread, as if it were posted in Slack.
+            slack.add_message(CHANNEL, root, CANDIDATE, FIRST_MESSAGE)
+            bot = LocalBot(slack, db_url, signing_secret=DEMO_SECRET)
+            seed_candidate(bot, root)
+            bot.start()
             try:
                 print(
                     f"caretbot demo: caretbot serves HTTP at {bot.server.url}/slack/events and "
@@ -137,7 +235,7 @@ def run_demo(out: TextIO) -> int:
                     file=out,
                 )
                 print(f"\n#candidates, a thread with {NAMES[CANDIDATE]}", file=out)
-                play(Demo(bot, slack, out))
+                play(Demo(bot, slack, out, root))
             finally:
                 bot.stop()
     print("\nDemo finished. `caretbot --help` lists the commands for a real workspace.", file=out)
@@ -146,9 +244,7 @@ def run_demo(out: TextIO) -> int:
 
 def play(demo: Demo) -> None:
     """Play the demo conversation: chat, help, an unknown command and two notes."""
-    demo.say(
-        CANDIDATE, "Hi! I applied for the Data Analyst role last week. Is it open?", top_level=True
-    )
+    demo.say(CANDIDATE, FIRST_MESSAGE, top_level=True)
     demo.say(AGENT, "Hi Casey, it is! Let me check with the team.")
     demo.say(AGENT, "^help")
     demo.say(AGENT, "^delivr")
@@ -162,3 +258,72 @@ def play(demo: Demo) -> None:
         {ids.NOTE_BLOCK: {ids.NOTE_INPUT: {"type": "plain_text_input", "value": note}}},
         shown=f"Note: {note}",
     )
+    deliver(demo)
+
+
+def deliver(demo: Demo) -> None:
+    """Hand Casey to Rita as Qualified with 4 stars; Rita accepts."""
+    demo.slack.reset()
+    demo.say(AGENT, "^deliver")
+    demo.click(AGENT, demo.last_ephemeral_button())
+    step1 = demo.last_view()
+    application = _selected_application(step1)
+    values = {
+        ids.DELIVER_APPLICATION_BLOCK: {ids.DELIVER_APPLICATION_INPUT: _select(application)},
+        ids.DELIVER_STATUS_BLOCK: {ids.DELIVER_STATUS_INPUT: _select("qualified")},
+    }
+    step1 = demo.choose(AGENT, step1, ids.DELIVER_STATUS_INPUT, values, shown="Status: Qualified")
+    notes = "Strong SQL and dbt; wants a hybrid role from March."
+    values |= {
+        ids.DELIVER_NOTES_BLOCK: {
+            ids.DELIVER_NOTES_INPUT: {"type": "plain_text_input", "value": notes}
+        },
+        ids.DELIVER_RATING_BLOCK: {
+            ids.DELIVER_RATING_INPUT: {"type": "radio_buttons", "selected_option": {"value": "4"}}
+        },
+    }
+    response = demo.submit(AGENT, step1, values, shown=f"★★★★☆, notes: {notes}")
+    assert response is not None
+    recipients = {
+        ids.DELIVER_USERS_BLOCK: {
+            ids.DELIVER_USERS_INPUT: {"type": "multi_users_select", "selected_users": [RECRUITER]}
+        }
+    }
+    demo.submit(AGENT, response["view"], recipients, shown=f"Slack users: {NAMES[RECRUITER]}")
+    button = demo.wait_for_handoff()
+    demo.accept(RECRUITER, button)
+
+
+def _select(value: str) -> dict[str, Any]:
+    return {"type": "static_select", "selected_option": {"value": value}}
+
+
+def _selected_application(view: dict[str, Any]) -> str:
+    for block in view["blocks"]:
+        if block.get("block_id") == ids.DELIVER_APPLICATION_BLOCK:
+            return block["element"]["initial_option"]["value"]
+    raise RuntimeError("the deliver form has no application picker")
+
+
+def seed_candidate(bot: LocalBot, root: str) -> None:
+    """Store Casey as a contact with an active application, linked to the demo thread."""
+    with bot.session_scope() as session:
+        ensure_workspace(session, TEAM)
+        contact = upsert_contact(
+            session, workspace_id=TEAM, name="Casey Candidate", email="casey@example.com"
+        ).contact
+        application = upsert_application(
+            session,
+            contact_id=contact.id,
+            job_title="Data Analyst",
+            job_location="Berlin",
+            source="linkedin",
+        ).application
+        set_active_application(session, application)
+        link_conversation(
+            session,
+            workspace_id=TEAM,
+            channel_id=CHANNEL,
+            thread_ts=root,
+            contact_id=contact.id,
+        )

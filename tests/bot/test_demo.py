@@ -16,3 +16,17 @@ def test_demo_plays_conversation():
     assert text.count("Note saved. Only your team can see it.") == 2
     assert "caretbot opens a form titled 'Add a note'" in text
     assert "Demo finished." in text
+
+
+def test_demo_plays_delivery_and_acceptance():
+    out = io.StringIO()
+
+    run_demo(out)
+
+    text = out.getvalue()
+    assert "caretbot fills in a form titled 'Deliver conversation'" in text
+    assert "*Delivered: Qualified*  ★★★★☆" in text
+    assert "Delivered by @Ann (agent) to @Rita (recruiter)" in text
+    assert "caretbot, to Rita (recruiter):" in text
+    assert "Rita (recruiter) clicks [Accept] in the DM" in text
+    assert "Accepted by @Rita (recruiter)" in text
