@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from dotenv import load_dotenv
@@ -15,6 +17,12 @@ from bot.config import ConfigError, Settings, configure_logging, read_database_u
 from bot.records import RecordsError
 from storage import migrate
 from storage.db import SessionScope, create_db_engine, session_scope_for
+
+if TYPE_CHECKING:
+    from slack_bolt import App
+    from starlette.applications import Starlette
+
+    from bot.outbox import OutboxWorker
 
 log = logging.getLogger("caretbot")
 
@@ -162,7 +170,7 @@ def _load(socket_mode: bool = False) -> Settings:
     return settings
 
 
-def _start_app(settings: Settings, engine: sa.Engine):  # noqa: ANN202 (slack_bolt.App)
+def _start_app(settings: Settings, engine: sa.Engine) -> tuple[App, OutboxWorker]:
     """Build the app and start the outbox, which sends what an earlier process left pending."""
     from bot.app import StartupError, build_outbox, create_app
 
@@ -173,31 +181,41 @@ def _start_app(settings: Settings, engine: sa.Engine):  # noqa: ANN202 (slack_bo
     except StartupError as failure:
         raise CommandFailed(str(failure)) from failure
     outbox.start()
-    return bolt_app
+    return bolt_app, outbox
+
+
+def _serve_until_stopped(
+    web_app: Starlette, args: argparse.Namespace, settings: Settings, on_stop: Callable[[], None]
+) -> None:
+    """Run uvicorn until SIGINT or SIGTERM, then run `on_stop` before the process exits."""
+    import uvicorn
+
+    def exit_on_sigterm(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    # uvicorn 0.55 shuts down on SIGTERM, restores the handler it replaced and raises the
+    # signal again. The default handler would kill the process before `finally` runs, but
+    # this one exits normally, so running listeners and the outbox finish too.
+    previous_sigterm = signal.signal(signal.SIGTERM, exit_on_sigterm)
+    try:
+        uvicorn.run(web_app, host=args.host, port=args.port, log_level=settings.log_level.lower())
+    finally:
+        on_stop()
+        signal.signal(signal.SIGTERM, previous_sigterm)
 
 
 def _run_serve(args: argparse.Namespace) -> int:
-    import uvicorn
-
     from bot.web import create_web_app
 
     settings = _load()
     engine = prepare_database(settings.database_url)
-    bolt_app = _start_app(settings, engine)
+    bolt_app, outbox = _start_app(settings, engine)
     log.info("serving HTTP mode host=%s port=%s", args.host, args.port)
-    uvicorn.run(
-        create_web_app(bolt_app, engine),
-        host=args.host,
-        port=args.port,
-        log_level=settings.log_level.lower(),
-    )
+    _serve_until_stopped(create_web_app(bolt_app, engine), args, settings, outbox.stop)
     return 0
 
 
 def _run_socket(args: argparse.Namespace) -> int:
-    import signal
-
-    import uvicorn
     from slack_bolt.adapter.socket_mode import SocketModeHandler
     from slack_sdk.errors import SlackApiError
 
@@ -205,11 +223,12 @@ def _run_socket(args: argparse.Namespace) -> int:
 
     settings = _load(socket_mode=True)
     engine = prepare_database(settings.database_url)
-    bolt_app = _start_app(settings, engine)
+    bolt_app, outbox = _start_app(settings, engine)
     handler = SocketModeHandler(bolt_app, settings.app_token)
     try:
         handler.connect()
     except SlackApiError as failure:
+        outbox.stop()
         raise CommandFailed(
             f"apps.connections.open failed ({failure.response.get('error')}). Copy an "
             f"App-Level Token with the connections:write scope into SLACK_APP_TOKEN."
@@ -225,24 +244,12 @@ def _run_socket(args: argparse.Namespace) -> int:
             args.port,
         )
 
-    def exit_on_sigterm(signum: int, frame: object) -> None:
-        raise SystemExit(0)
-
-    # uvicorn 0.55 shuts down on SIGTERM, restores the handler it replaced and raises the
-    # signal again. The default handler would kill the process before `finally` closes the
-    # WebSocket, but this one exits normally, so running listeners finish too.
-    previous_sigterm = signal.signal(signal.SIGTERM, exit_on_sigterm)
-    try:
-        uvicorn.run(
-            create_web_app(None, engine),
-            host=args.host,
-            port=args.port,
-            log_level=settings.log_level.lower(),
-        )
-    finally:
+    def stop() -> None:
         handler.close()
-        signal.signal(signal.SIGTERM, previous_sigterm)
+        outbox.stop()
         log.info("Socket Mode connection closed")
+
+    _serve_until_stopped(create_web_app(None, engine), args, settings, stop)
     return 0
 
 

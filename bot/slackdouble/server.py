@@ -1,7 +1,8 @@
 """SlackDouble: a strict fake Slack Web API served over HTTP on 127.0.0.1.
 
 Point a real slack_sdk WebClient at `double.base_url`. Every call is recorded as a Call, and
-each method rejects what Slack rejects with Slack's error name (see the methods package).
+each method rejects what Slack rejects with Slack's error name (see the methods package). The
+same port serves Socket Mode at the URLs apps.connections.open returns (see socket_mode).
 """
 
 import copy
@@ -17,6 +18,7 @@ from urllib.parse import urlsplit
 from bot.slackdouble import endpoints, limits
 from bot.slackdouble.calls import Call, CallLog, Failure
 from bot.slackdouble.methods import METHODS, ApiError, MethodContext
+from bot.slackdouble.socket_mode import ACK_TIMEOUT_SECONDS, MAX_REDELIVERIES, SocketModeMixin
 from bot.slackdouble.state import Conversation, ResponseUrl, Trigger, Workspace, make_user
 from bot.slackdouble.transport import DoubleHTTPServer, RequestError, bearer_token, parse_arguments
 
@@ -44,8 +46,14 @@ DEFAULT_SCOPES = (
 )
 
 
-class SlackDouble:
-    """A fake Slack workspace and Web API. Use as a context manager, or start() and stop()."""
+class SlackDouble(SocketModeMixin):
+    """A fake Slack workspace, Web API and Socket Mode endpoint.
+
+    Use it as a context manager, or call start() and stop(). `socket_ack_timeout` is the
+    seconds before an unacknowledged events_api envelope is redelivered (None turns
+    redelivery off), at most `socket_max_redeliveries` times. With `socket_count_retries`
+    False, a redelivery repeats the envelope's retry fields instead of counting up.
+    """
 
     def __init__(
         self,
@@ -61,6 +69,9 @@ class SlackDouble:
         scopes: Iterable[str] = DEFAULT_SCOPES,
         trigger_ttl: float = limits.TRIGGER_TTL_SECONDS,
         clock: Callable[[], float] = time.monotonic,
+        socket_ack_timeout: float | None = ACK_TIMEOUT_SECONDS,
+        socket_max_redeliveries: int = MAX_REDELIVERIES,
+        socket_count_retries: bool = True,
     ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
@@ -77,6 +88,11 @@ class SlackDouble:
         self._log = CallLog()
         self._server: DoubleHTTPServer | None = None
         self._thread: threading.Thread | None = None
+        self._init_socket_mode(
+            ack_timeout=socket_ack_timeout,
+            max_redeliveries=socket_max_redeliveries,
+            count_retries=socket_count_retries,
+        )
         self.add_user(bot_user_id, bot_name, is_bot=True)
 
     # Lifecycle
@@ -86,6 +102,7 @@ class SlackDouble:
         if self._server is not None:
             raise RuntimeError("SlackDouble is already started")
         self._server = DoubleHTTPServer(("127.0.0.1", 0), self)
+        self._start_socket_mode()
         # A short poll interval keeps stop() fast: shutdown() waits for the next poll.
         self._thread = threading.Thread(
             target=self._server.serve_forever,
@@ -101,6 +118,8 @@ class SlackDouble:
         if self._server is None:
             return
         self._server.shutdown()
+        # WebSocket connections outlive shutdown(), which only stops accepting new ones.
+        self._stop_socket_mode()
         self._server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -174,8 +193,13 @@ class SlackDouble:
         self._log.add_failure(method, Failure(status, error, retry_after, times))
 
     def reset(self) -> None:
-        """Forget recorded calls and pending failures, but keep the workspace and its views."""
+        """Forget recorded calls, pending failures and Socket Mode records; keep the workspace.
+
+        The Socket Mode records are sent envelopes, acks, errors and pending redeliveries.
+        Views and open Socket Mode connections stay.
+        """
         self._log.clear()
+        self._reset_socket_mode()
 
     # Workspace seeding
 

@@ -196,6 +196,7 @@ class Workspace:
         self.home_views: dict[str, str] = {}  # user id -> view id of their Home tab
         self.files: dict[str, FileRecord] = {}
         self.upload_tickets: dict[str, str] = {}  # upload URL ticket -> file id
+        self.socket_tickets: set[str] = set()  # Socket Mode URL tickets not used yet
         self.response_urls: dict[str, ResponseUrl] = {}
         self._last_ts = (0, 0)
 

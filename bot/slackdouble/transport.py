@@ -25,6 +25,8 @@ class HttpApp(Protocol):
         self, verb: str, path: str, headers: Mapping[str, str], body: bytes
     ) -> tuple[int, dict[str, str], bytes]: ...
 
+    def handle_websocket_upgrade(self, handler: BaseHTTPRequestHandler) -> None: ...
+
 
 class DoubleHTTPServer(ThreadingHTTPServer):
     daemon_threads = True
@@ -39,6 +41,11 @@ class DoubleRequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
     def do_GET(self) -> None:
+        if (self.headers.get("Upgrade") or "").strip().lower() == "websocket":
+            # The WebSocket keeps this connection, and this thread, until either side closes it.
+            self.close_connection = True
+            self.server.app.handle_websocket_upgrade(self)
+            return
         self._respond()
 
     def do_POST(self) -> None:

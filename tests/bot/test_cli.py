@@ -103,6 +103,7 @@ def test_serve_creates_database_and_answers(double, tmp_path):
         _out, errors = process.communicate(timeout=20)
 
     assert (status, health) == (200, {"ok": True, "database": "ok"})
+    assert process.returncode == 0, errors
     assert reply_status == 200
     assert answer.ok
     assert answer.args["user"] == "U0AGENT"

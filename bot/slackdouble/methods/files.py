@@ -111,12 +111,12 @@ def auth_test(context: MethodContext, args: dict[str, Any]) -> dict[str, Any]:
 
 @web_api_method("apps.connections.open", token_type="app")
 def apps_connections_open(context: MethodContext, args: dict[str, Any]) -> dict[str, Any]:
-    """Return a Socket Mode URL shaped like Slack's, pointing at the double.
+    """Return a Socket Mode URL shaped like Slack's, on the double's WebSocket endpoint.
 
-    NOTE: the double runs no WebSocket server, so a Socket Mode client cannot connect to this
-    URL. Use the HTTP endpoint of the bot in tests.
+    The double accepts each URL for one connection (see bot/slackdouble/socket_mode.py).
     """
     ticket = secrets.token_hex(16)
+    context.workspace.socket_tickets.add(ticket)
     host = context.origin.removeprefix("http://")
     url = f"ws://{host}/link/?ticket={ticket}&app_id={context.workspace.app_id}"
     return {"ok": True, "url": url}
