@@ -17,10 +17,12 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.commands import claim as claim_command
 from bot.commands import deliver as deliver_command
 from bot.commands import help as help_command
 from bot.commands import home as home_command
 from bot.commands import note as note_command
+from bot.commands import read as read_command
 from bot.commands.help import handle_unavailable_command, handle_unknown_command
 from bot.config import Settings
 from bot.errors import handle_error
@@ -28,6 +30,7 @@ from bot.handoff import HandoffSenders
 from bot.ledger import EventLedger
 from bot.logs import interaction_ids
 from bot.outbox import OutboxWorker
+from bot.recording import MessageRecorder
 from bot.router import CommandHandlers, CommandRequest, is_typed_by_person, parse_command
 from bot.threads import ThreadRef
 from storage.db import SessionScope
@@ -94,6 +97,9 @@ def create_app(
             client=client,
             # Acknowledge first, run the listener after: Slack waits only 3 seconds.
             process_before_response=False,
+            # caretbot records its own messages (delivery cards, replies) for transcripts;
+            # the message listener never treats them as commands.
+            ignoring_self_events_enabled=False,
             listener_executor=listener_executor
             or ThreadPoolExecutor(max_workers=LISTENER_THREADS, thread_name_prefix="listener"),
         )
@@ -111,19 +117,24 @@ def create_app(
     handlers: CommandHandlers = {}
     help_command.register(handlers)
     note_command.register(app, handlers, session_scope)
+    claim_command.register(app, handlers, session_scope)
+    read_command.register(handlers, session_scope)
     deliver_command.register(app, handlers, session_scope, outbox)
     home_command.register(app, set(handlers))
 
     ledger = EventLedger(session_scope)
-    app.event("message")(_message_listener(handlers, ledger))
+    app.event("message")(_message_listener(handlers, ledger, MessageRecorder(session_scope)))
     app.middleware(_log_interaction)
     app.error(handle_error)
     return app
 
 
-def _message_listener(handlers: CommandHandlers, ledger: EventLedger) -> Callable[..., None]:
+def _message_listener(
+    handlers: CommandHandlers, ledger: EventLedger, recorder: MessageRecorder
+) -> Callable[..., None]:
     def handle_message_event(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        """Run the caret command that a person's message starts with, once per event."""
+        """Store the message, then run the caret command it starts with, once per event."""
+        recorder.record(body, context, client)
         event = body["event"]
         if not is_typed_by_person(event, context.bot_user_id):
             return

@@ -10,6 +10,7 @@ from typing import Final
 # Buttons in the ephemeral answer to a caret command that needs a modal.
 OPEN_NOTE_MODAL: Final = "open_note_modal"
 OPEN_DELIVER_MODAL: Final = "open_deliver_modal"
+OPEN_STAT_MODAL: Final = "open_stat_modal"
 
 # Message shortcuts (declared in manifest.yml under features.shortcuts).
 SHORTCUT_NOTE: Final = "note_conversation"
@@ -49,6 +50,14 @@ DELIVER_TEAMS_INPUT: Final = "deliver_teams_select"
 DELIVER_EMAILS_BLOCK: Final = "deliver_emails"
 DELIVER_EMAILS_INPUT: Final = "deliver_emails_input"
 DELIVER_ACCEPT: Final = "deliver_accept"
+
+# The Take over button in the ephemeral reply to ^claim on a conversation another agent holds.
+CLAIM_TAKE_OVER: Final = "claim_take_over"
+
+# The ^stat modal.
+STAT_MODAL: Final = "stat_modal"
+STAT_ACTIONS_BLOCK: Final = "stat_actions"
+STAT_SWITCH_MEASURE: Final = "stat_switch_measure"
 
 # Modals.
 NOTE_MODAL: Final = "note_modal"

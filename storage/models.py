@@ -243,3 +243,49 @@ class OutboxMessage(SQLModel, table=True):
     message_ts: str | None = Field(default=None, max_length=32)
     created_at: datetime = _timestamp(default_factory=utcnow)
     sent_at: datetime | None = _timestamp(default=None)
+
+
+class Message(SQLModel, table=True):
+    """A Slack message in a conversation's thread, stored as it arrived and kept when deleted."""
+
+    __table_args__ = (
+        # A message's ts is its id within a channel, so a redelivered event inserts nothing.
+        sa.UniqueConstraint("workspace_id", "channel_id", "ts", name="uq_message_ts"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    channel_id: str = Field(max_length=32)
+    thread_ts: str = Field(max_length=32)
+    ts: str = Field(max_length=32)
+    user_id: str | None = Field(default=None, max_length=32)
+    bot_id: str | None = Field(default=None, max_length=32)
+    side: str = Field(max_length=16)  # "contact", "team", or "bot" for caretbot itself
+    subtype: str | None = Field(default=None, max_length=32)
+    text: str = ""  # as Slack sent it: mrkdwn, with its &lt; escapes and <@U…> mentions
+    file_names: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    received_at: datetime = _timestamp(default_factory=utcnow)
+    edited_at: datetime | None = _timestamp(default=None)
+    deleted_at: datetime | None = _timestamp(default=None)
+
+
+class MessageRevision(SQLModel, table=True):
+    """The text that a message had before one edit replaced it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(foreign_key="message.id", index=True)
+    text: str
+    edited_by: str | None = Field(default=None, max_length=32)
+    edited_at: datetime = _timestamp()  # when the edit replaced this text
+
+
+class UserSetting(SQLModel, table=True):
+    """One preference of a Slack user in a workspace, stored as JSON."""
+
+    workspace_id: str = Field(foreign_key="workspace.id", primary_key=True, max_length=32)
+    user_id: str = Field(primary_key=True, max_length=32)
+    key: str = Field(primary_key=True, max_length=64)
+    value: Any = Field(sa_type=sa.JSON)
+    updated_by: str | None = Field(default=None, max_length=32)
+    updated_at: datetime = _timestamp(default_factory=utcnow)
