@@ -1,17 +1,20 @@
 """A small HTTP/1.1 load generator on asyncio streams, for one server on 127.0.0.1.
 
 It sends prepared request bytes over keep-alive connections and reads responses framed by
-Content-Length, which is how uvicorn answers a Bolt acknowledgement. Any other framing, a
+Content-Length, as uvicorn frames its response to a Bolt acknowledgement. Any other framing, a
 timeout or a dropped connection counts as an error, and so does every status but 200.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import math
+import threading
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 HOST = "127.0.0.1"
@@ -28,13 +31,15 @@ class ProtocolError(Exception):
 
 @dataclass
 class PhaseResult:
-    """What one phase measured. Latencies are in seconds, one per response received."""
+    """Measurements of one phase. Latencies are in seconds, one per response received."""
 
     requests: int
+    # time.monotonic() when the first request was sent, and seconds until the last response.
+    started_at: float = 0.0
     elapsed: float = 0.0
     latencies: list[float] = field(default_factory=list)
     errors: Counter[str] = field(default_factory=Counter)
-    # Open loop only: how far behind schedule the generator sent its latest request.
+    # Open loop only: the maximum time, in seconds, by which a send fell behind schedule.
     max_send_lag: float = 0.0
 
     @property
@@ -47,8 +52,28 @@ class PhaseResult:
         if not self.latencies:
             return math.nan
         ordered = sorted(self.latencies)
-        rank = max(1, math.ceil(fraction * len(ordered)))
-        return ordered[rank - 1]
+        return ordered[nearest_rank(fraction, len(ordered)) - 1]
+
+
+def nearest_rank(fraction: float, count: int) -> int:
+    """Return the 1-based rank of a percentile among `count` sorted values (nearest rank)."""
+    # Rounding first keeps 0.99 * 1000 from landing a hair above 990.
+    return max(1, math.ceil(round(fraction * count, 9)))
+
+
+@contextmanager
+def garbage_collection_paused() -> Iterator[None]:
+    """Collect garbage now and not again until the block ends.
+
+    A full collection walks every object of the imported libraries and can stall the
+    generator for tens of milliseconds, which an open-loop schedule would count as latency.
+    """
+    gc.collect()
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
 
 
 def build_post(port: int, path: str, body: bytes, headers: dict[str, str]) -> bytes:
@@ -119,6 +144,7 @@ async def run_closed_loop(port: int, requests: Sequence[bytes], concurrency: int
     result = PhaseResult(requests=len(requests))
     connections = [await Connection.open(port) for _ in range(concurrency)]
     pending = iter(requests)
+    result.started_at = time.monotonic()
     start = time.perf_counter()
     deadline = start + PHASE_TIME_LIMIT_SECONDS
 
@@ -154,7 +180,7 @@ async def run_closed_loop(port: int, requests: Sequence[bytes], concurrency: int
 
 
 async def run_open_loop(port: int, requests: Sequence[bytes], rate: float) -> PhaseResult:
-    """Send request i at start + i / rate, whether or not earlier ones were answered.
+    """Send request i at start + i / rate, whether or not earlier responses have arrived.
 
     Each latency runs from the scheduled send time to the end of the response, so time spent
     waiting for a free connection or behind a late generator counts as queueing.
@@ -164,6 +190,10 @@ async def run_open_loop(port: int, requests: Sequence[bytes], rate: float) -> Ph
     for _ in range(OPEN_LOOP_CONNECTIONS):
         idle.put_nowait(await Connection.open(port))
     loop = asyncio.get_running_loop()
+    tasks: list[asyncio.Task[None]] = []
+    all_launched = asyncio.Event()
+    start = time.monotonic() + 0.05
+    result.started_at = start
 
     async def send_at(request: bytes, scheduled: float) -> None:
         connection = await idle.get()
@@ -178,29 +208,39 @@ async def run_open_loop(port: int, requests: Sequence[bytes], rate: float) -> Ph
                 connection.close()
             idle.put_nowait(None)
             return
-        result.latencies.append(loop.time() - scheduled)
+        result.latencies.append(time.monotonic() - scheduled)
         if status != 200:
             result.errors[f"HTTP {status}"] += 1
         idle.put_nowait(connection if connection.reusable else None)
         if not connection.reusable:
             connection.close()
 
-    tasks = []
-    start = loop.time() + 0.05
-    for index, request in enumerate(requests):
-        scheduled = start + index / rate
-        delay = scheduled - loop.time()
-        if delay > 0:
-            await asyncio.sleep(delay)
-        result.max_send_lag = max(result.max_send_lag, loop.time() - scheduled)
-        tasks.append(asyncio.create_task(send_at(request, scheduled)))
+    def launch(request: bytes, scheduled: float) -> None:
+        result.max_send_lag = max(result.max_send_lag, time.monotonic() - scheduled)
+        tasks.append(loop.create_task(send_at(request, scheduled)))
+
+    def keep_schedule() -> None:
+        # A thread sleeping in time.sleep wakes closer to the schedule than asyncio.sleep,
+        # whose epoll timeout is rounded up to whole milliseconds.
+        for index, request in enumerate(requests):
+            scheduled = start + index / rate
+            delay = scheduled - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            loop.call_soon_threadsafe(launch, request, scheduled)
+        loop.call_soon_threadsafe(all_launched.set)
+
+    scheduler = threading.Thread(target=keep_schedule, name="open-loop-schedule", daemon=True)
+    scheduler.start()
+    await all_launched.wait()
+    scheduler.join()
     try:
         async with asyncio.timeout(PHASE_TIME_LIMIT_SECONDS):
             await asyncio.gather(*tasks)
     except TimeoutError:
         unfinished = sum(1 for task in tasks if task.cancelled() or not task.done())
         result.errors[f"not answered within {PHASE_TIME_LIMIT_SECONDS:g} s"] += unfinished
-    result.elapsed = loop.time() - start
+    result.elapsed = time.monotonic() - start
 
     while not idle.empty():
         connection = idle.get_nowait()

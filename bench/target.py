@@ -18,8 +18,8 @@ from collections.abc import Sequence
 
 import uvicorn
 from slack_bolt import App
-from slack_bolt.error import BoltError
 from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+from slack_bolt.error import BoltError
 from slack_sdk import WebClient
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -34,7 +34,7 @@ from bot.web import create_web_app
 from storage.db import session_scope_for
 
 HOST = "127.0.0.1"
-# Both targets use these; the benchmark's SlackDouble is started with the same token.
+# Both targets use these, and the benchmark starts its SlackDouble with the same token.
 SIGNING_SECRET = "bench-signing-secret"
 BOT_TOKEN = "xoxb-bench-token"
 KINDS = ("caretbot", "bare")
@@ -42,7 +42,11 @@ READY_TIMEOUT_SECONDS = 30
 
 
 def build_caretbot(api_url: str, database_url: str, log_level: str) -> Starlette:
-    """Build caretbot's web app the way `caretbot serve` does."""
+    """Build caretbot's web app the way `caretbot serve` does, minus its background workers.
+
+    Only request handling is measured, so no worker that `caretbot serve` starts beside the
+    web app runs here.
+    """
     settings = Settings.from_env(
         {
             "SLACK_BOT_TOKEN": BOT_TOKEN,
@@ -116,7 +120,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="python -m bench.target", description="Serve one benchmark target on 127.0.0.1."
     )
     parser.add_argument("kind", choices=KINDS, help="caretbot, or a bare Bolt app")
-    parser.add_argument("--port", type=int, default=0, help="TCP port; 0 picks a free one")
+    parser.add_argument("--port", type=int, default=0, help="TCP port (0 picks a free one)")
     parser.add_argument("--api-url", required=True, help="Slack Web API base URL (a SlackDouble)")
     parser.add_argument(
         "--database-url", help="caretbot's DATABASE_URL, already migrated (caretbot only)"
@@ -141,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             web_app = build_caretbot(args.api_url, args.database_url, args.log_level)
         else:
             web_app = build_bare(args.api_url)
-    except (BoltError, CommandFailed, ConfigError, StartupError) as failure:
+    except (BoltError, CommandFailed, ConfigError, OSError, StartupError) as failure:
         print(f"bench.target: {args.kind} cannot start: {failure}", file=sys.stderr)
         return 2
     serve(web_app, args.port)
