@@ -35,7 +35,7 @@ from storage.models import (
     OutboxMessage,
     Team,
 )
-from storage.outbox import enqueue, sent_cards
+from storage.outbox import FAILED, enqueue, list_messages, sent_cards
 from storage.teams import team_members
 
 log = logging.getLogger(__name__)
@@ -221,7 +221,10 @@ class HandoffSenders:
         target = message.payload.get("user_id") or message.payload.get("channel_id")
         shown = f"<@{target}>" if message.kind == HANDOFF_DM else f"<#{target}>"
         with self.session_scope() as session:
-            set_recipient_state(session, message.recipient_id, "unreachable", error=error)
+            # A team without a channel gets one DM per member, so one member's failure leaves
+            # the team reachable while another member's DM was sent or may still be.
+            if not _has_other_live_handoff(session, message):
+                set_recipient_state(session, message.recipient_id, "unreachable", error=error)
             self._notice(
                 session,
                 message.delivery_id,
@@ -320,6 +323,18 @@ class HandoffSenders:
                 else None,
             )
             return facts, conversation, delivery
+
+
+def _has_other_live_handoff(session: Session, message: OutboxMessage) -> bool:
+    """Return whether another hand-off of the message's recipient is sent or still pending."""
+    assert message.delivery_id is not None
+    return any(
+        other.id != message.id
+        and other.recipient_id == message.recipient_id
+        and other.kind in HANDOFF_KINDS
+        and other.state != FAILED
+        for other in list_messages(session, message.delivery_id)
+    )
 
 
 def _recipient_part(session: Session, recipient: DeliveryRecipient) -> Recipient:

@@ -115,6 +115,13 @@ class OutboxWorker:
         except OSError as failure:
             self._retry_later(message, f"network error: {failure}", None, fields)
             return
+        except Exception as failure:  # noqa: BLE001 (a bug or a database error in one sender)
+            # Raising here would end the round, so the rest of the claimed batch would stay
+            # leased until LEASE runs out, and this message would stall every later batch.
+            # Counted as an attempt instead, it fails for good after MAX_ATTEMPTS.
+            log.exception("outbox sender raised %s", fields)
+            self._retry_later(message, f"unexpected error: {failure!r}", None, fields)
+            return
 
         with self._session_scope() as session:
             mark_sent(

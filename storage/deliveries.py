@@ -32,15 +32,28 @@ def save_draft(
     user_id: str,
     data: dict[str, Any],
 ) -> None:
-    """Store step 1 of a delivery modal, replacing what an earlier Next stored."""
+    """Store step 1 of a delivery modal, replacing what an earlier Next stored.
+
+    The insert ignores a conflict, so two Next submissions of the same view that race each
+    other both succeed, and the later one replaces the data instead of failing on the key.
+    """
+    inserted = insert_ignoring_conflict(
+        session,
+        DeliveryDraft,
+        {
+            "view_id": view_id,
+            "workspace_id": workspace_id,
+            "conversation_id": conversation_id,
+            "user_id": user_id,
+            "data": data,
+            "created_at": utcnow(),
+        },
+        conflict_on=["view_id"],
+    )
+    if inserted:
+        return
     draft = session.get(DeliveryDraft, view_id)
-    if draft is None:
-        draft = DeliveryDraft(
-            view_id=view_id,
-            workspace_id=workspace_id,
-            conversation_id=conversation_id,
-            user_id=user_id,
-        )
+    assert draft is not None, "a conflict means the draft exists and this transaction sees it"
     draft.data = data
     session.add(draft)
     session.flush()

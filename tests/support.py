@@ -129,3 +129,118 @@ def _block_of(view: dict[str, Any], action_id: str) -> str:
         if element.get("action_id") == action_id:
             return block["block_id"]
     raise AssertionError(f"no block with action {action_id} in the view")
+
+
+# ^deliver: seeded contacts, modal state, the whole two-step flow, and stored results.
+
+
+def seed_contact(bot, thread_ts, *, applications=(("Data Engineer", "London"),)):
+    """Post the thread's root message and link the thread to a contact with these applications.
+
+    Return the contact id and the application ids; the last application is the active one.
+    """
+    from storage.contacts import (
+        link_conversation,
+        set_active_application,
+        upsert_application,
+        upsert_contact,
+    )
+    from storage.conversations import ensure_workspace
+
+    bot.slack.add_message(CHANNEL, thread_ts, "U0CASEY", "Hi, I applied last week")
+    with bot.session_scope() as session:
+        ensure_workspace(session, TEAM)
+        contact = upsert_contact(
+            session, workspace_id=TEAM, name="Casey Candidate", email="casey@example.com"
+        ).contact
+        application_ids = []
+        for title, location in applications:
+            application = upsert_application(
+                session,
+                contact_id=contact.id,
+                job_title=title,
+                job_location=location,
+                source="linkedin",
+            ).application
+            application_ids.append(application.id)
+        if application_ids:
+            set_active_application(session, application)
+        link_conversation(
+            session,
+            workspace_id=TEAM,
+            channel_id=CHANNEL,
+            thread_ts=thread_ts,
+            contact_id=contact.id,
+        )
+        return contact.id, application_ids
+
+
+def step1_state(
+    status, *, application=None, notes=None, rating=None, reason=None, reason_text=None
+):
+    """Build step 1's `state.values` with only the fields that are given."""
+    from bot.outcomes import Status
+    from bot.views.deliver import REASON_BLOCKS
+
+    state = {ids.DELIVER_STATUS_BLOCK: {ids.DELIVER_STATUS_INPUT: select(status)}}
+    if application is not None:
+        state[ids.DELIVER_APPLICATION_BLOCK] = {ids.DELIVER_APPLICATION_INPUT: select(application)}
+    if rating is not None:
+        state[ids.DELIVER_RATING_BLOCK] = {ids.DELIVER_RATING_INPUT: radio(str(rating))}
+    if reason is not None:
+        state[REASON_BLOCKS[Status(status)]] = {ids.DELIVER_REASON_INPUT: select(reason)}
+    if reason_text is not None:
+        state[ids.DELIVER_REASON_TEXT_BLOCK] = {ids.DELIVER_REASON_TEXT_INPUT: typed(reason_text)}
+    if notes is not None:
+        state[ids.DELIVER_NOTES_BLOCK] = {ids.DELIVER_NOTES_INPUT: typed(notes)}
+    return state
+
+
+def step2_state(*user_ids, team_ids=(), emails=None):
+    """Build step 2's `state.values`: Slack users, teams and typed email addresses."""
+    state = {ids.DELIVER_USERS_BLOCK: {ids.DELIVER_USERS_INPUT: users(*user_ids)}}
+    if team_ids:
+        state[ids.DELIVER_TEAMS_BLOCK] = {ids.DELIVER_TEAMS_INPUT: teams(*team_ids)}
+    if emails is not None:
+        state[ids.DELIVER_EMAILS_BLOCK] = {ids.DELIVER_EMAILS_INPUT: typed(emails)}
+    return state
+
+
+def deliver_through(driver, thread_ts, step1, step2):
+    """Open the modal, choose the status, press Next with `step1` and Deliver with `step2`.
+
+    Return step 2 as pushed and the decoded response to Deliver.
+    """
+    view = driver.open(thread_ts)
+    status_only = {ids.DELIVER_STATUS_BLOCK: step1[ids.DELIVER_STATUS_BLOCK]}
+    view = driver.change(view, ids.DELIVER_STATUS_INPUT, status_only)
+    status, response = driver.submit(view, step1)
+    assert status == 200
+    pushed = driver.pushed(response)
+    status, response = driver.submit(pushed, step2)
+    assert status == 200
+    return pushed, response
+
+
+def stored_deliveries(bot, thread_ts):
+    """Return the thread's deliveries with their recipients, oldest first, and the conversation."""
+    from storage.conversations import find_conversation
+    from storage.deliveries import list_deliveries, list_recipients
+
+    with bot.session_scope() as session:
+        conversation = find_conversation(
+            session, workspace_id=TEAM, channel_id=CHANNEL, thread_ts=thread_ts
+        )
+        if conversation is None:
+            return [], None
+        deliveries = list_deliveries(session, conversation.id)
+        return [(d, list_recipients(session, d.id)) for d in deliveries], conversation
+
+
+def settle_outbox(bot):
+    """Wait for the outbox round in progress, then send whatever is due, until nothing is.
+
+    Messages whose retry lies in the future stay pending.
+    """
+    while bot.outbox.run_once():
+        pass

@@ -10,6 +10,7 @@ from slack_bolt import Ack, App
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from slack_sdk.models.blocks import ActionsBlock, ButtonElement, MarkdownTextObject, SectionBlock
+from sqlmodel import Session
 
 from bot import ids
 from bot.errors import UserError, reporting
@@ -23,6 +24,7 @@ from bot.views.deliver import (
     ContactFacts,
     DeliverContext,
     Step1Values,
+    Step2Values,
     TeamChoice,
     normalize_email,
     normalize_phone,
@@ -56,7 +58,7 @@ from storage.deliveries import (
     load_draft,
     save_draft,
 )
-from storage.models import Contact, Conversation
+from storage.models import Contact, Conversation, Delivery
 from storage.settings import get_setting
 from storage.teams import list_teams
 
@@ -223,7 +225,15 @@ class DeliverFlow:
         )
         self.outbox.wake()
 
-    def _store(self, session, thread, values, recipients, draft_id, user_id):  # noqa: ANN001, ANN202
+    def _store(
+        self,
+        session: Session,
+        thread: ThreadRef,
+        values: Step1Values,
+        recipients: Step2Values,
+        draft_id: str,
+        user_id: str,
+    ) -> tuple[Delivery, bool]:
         conversation = _conversation(session, thread)
         contact_id, application_id = _contact_and_application(session, conversation, values)
         new_recipients = [NewRecipient(kind="user", user_id=u) for u in recipients.user_ids]
@@ -338,7 +348,7 @@ def _thread_of(view: dict[str, Any]) -> ThreadRef:
     return thread
 
 
-def _conversation(session, thread: ThreadRef) -> Conversation:  # noqa: ANN001
+def _conversation(session: Session, thread: ThreadRef) -> Conversation:
     return get_or_create_conversation(
         session, workspace_id=thread.team, channel_id=thread.channel, thread_ts=thread.thread_ts
     )
@@ -352,9 +362,7 @@ def _active_application_value(context: DeliverContext) -> str | None:
 
 
 def _contact_and_application(
-    session,
-    conversation: Conversation,
-    values: Step1Values,  # noqa: ANN001
+    session: Session, conversation: Conversation, values: Step1Values
 ) -> tuple[int | None, int | None]:
     """Create the contact and application the agent named in step 1, when they are new."""
     contact_id = conversation.contact_id
