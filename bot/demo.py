@@ -162,6 +162,12 @@ class Demo:
             verb = "opens" if method == "views.open" else "fills in"
             heading = f"caretbot {verb} a form titled {title!r}:"
             args = response["view"]
+        elif method == "reactions.add":
+            print(f"  caretbot marks the thread unread with :{args['name']}:", file=self.out)
+            return
+        elif method == "reactions.remove":
+            print(f"  caretbot removes the :{args['name']}: unread marker", file=self.out)
+            return
         else:
             heading = f"caretbot calls {method}"
         print(f"  {heading}", file=self.out)
@@ -183,7 +189,7 @@ class Demo:
 def render_blocks(blocks: list[dict[str, Any]], fallback: str) -> list[str]:
     """Turn Block Kit into the plain lines a person would read."""
     if not blocks:
-        return [fallback]
+        return [_plain(fallback)]
     lines: list[str] = []
     for block in blocks:
         kind = block["type"]
@@ -258,7 +264,17 @@ def play(demo: Demo) -> None:
         {ids.NOTE_BLOCK: {ids.NOTE_INPUT: {"type": "plain_text_input", "value": note}}},
         shown=f"Note: {note}",
     )
+    track(demo)
     deliver(demo)
+
+
+def track(demo: Demo) -> None:
+    """Show the unread marker, ^read and ^claim."""
+    demo.say(CANDIDATE, "Great, thank you! When can we talk?")
+    demo.say(AGENT, "^read")
+    demo.say(AGENT, "^claim")
+    demo.say(CANDIDATE, "Tomorrow at 10 works for me.")
+    demo.say(AGENT, "Perfect, I will call you then.")
 
 
 def deliver(demo: Demo) -> None:
@@ -309,8 +325,14 @@ def seed_candidate(bot: LocalBot, root: str) -> None:
     """Store Casey as a contact with an active application, linked to the demo thread."""
     with bot.session_scope() as session:
         ensure_workspace(session, TEAM)
+        # Casey is a guest of the workspace, linked to the contact, so caretbot knows which
+        # messages are the contact's.
         contact = upsert_contact(
-            session, workspace_id=TEAM, name="Casey Candidate", email="casey@example.com"
+            session,
+            workspace_id=TEAM,
+            name="Casey Candidate",
+            email="casey@example.com",
+            slack_user_id=CANDIDATE,
         ).contact
         application = upsert_application(
             session,

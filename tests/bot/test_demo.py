@@ -11,7 +11,10 @@ def test_demo_plays_conversation():
     text = out.getvalue()
     assert status == 0
     assert "was rejected" not in text
-    assert text.count("(caretbot stays quiet: ordinary chat)") == 2
+    assert "caretbot marks the thread unread with :red_circle:" in text
+    assert "caretbot removes the :red_circle: unread marker" in text
+    assert "Marked read by @Ann (agent)" in text
+    assert "Claimed by @Ann (agent)" in text
     assert "`^delivr` is not a caretbot command. Did you mean `^deliver`?" in text
     assert text.count("Note saved. Only your team can see it.") == 2
     assert "caretbot opens a form titled 'Add a note'" in text
