@@ -24,6 +24,7 @@ class Settings:
     bot_token: str = field(repr=False)
     signing_secret: str = field(repr=False)
     app_token: str | None = field(default=None, repr=False)
+    user_token: str | None = field(default=None, repr=False)
     database_url: str = DEFAULT_DATABASE_URL
     api_url: str = DEFAULT_API_URL
     log_level: str = "INFO"
@@ -42,11 +43,18 @@ class Settings:
             app_token = _required(
                 env, "SLACK_APP_TOKEN", "xapp-", "an App-Level Token with connections:write"
             )
+        # Optional. Without it, ^note in a Slack Connect channel warns instead of deleting.
+        user_token = None
+        if env.get("SLACK_USER_TOKEN", "").strip():
+            user_token = _required(
+                env, "SLACK_USER_TOKEN", "xoxp-", "a workspace admin's User OAuth Token"
+            )
 
         return cls(
             bot_token=bot_token,
             signing_secret=signing_secret,
             app_token=app_token,
+            user_token=user_token,
             database_url=_database_url(env),
             api_url=_api_url(env),
             log_level=_log_level(env),

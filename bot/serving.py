@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from bot.app import build_outbox, create_app
 from bot.config import Settings
+from bot.recording import MessageRecorder
 from bot.slackdouble import SlackDouble
 from bot.slackdouble.signing import post_to_bot
 from bot.web import create_web_app
@@ -92,7 +93,15 @@ class TrackingExecutor(ThreadPoolExecutor):
 class LocalBot:
     """caretbot served over HTTP on 127.0.0.1 against a Slack double, as in the demo."""
 
-    def __init__(self, slack: SlackDouble, db_url: str, *, signing_secret: str) -> None:
+    def __init__(
+        self,
+        slack: SlackDouble,
+        db_url: str,
+        *,
+        signing_secret: str,
+        env: dict[str, str] | None = None,
+    ) -> None:
+        """Read settings pointing at the double; `env` adds or replaces variables."""
         self.slack = slack
         self.settings = Settings.from_env(
             {
@@ -100,17 +109,20 @@ class LocalBot:
                 "SLACK_SIGNING_SECRET": signing_secret,
                 "SLACK_API_URL": slack.base_url,
                 "DATABASE_URL": db_url,
+                **(env or {}),
             }
         )
         self.engine = create_db_engine(db_url)
         self.session_scope = session_scope_for(self.engine)
         self.executor = TrackingExecutor()
         self.outbox = build_outbox(self.settings, self.session_scope)
+        self.recorder = MessageRecorder(self.session_scope)
         self.app = create_app(
             self.settings,
             session_scope=self.session_scope,
             listener_executor=self.executor,
             outbox=self.outbox,
+            recorder=self.recorder,
         )
         self.server = BackgroundServer(create_web_app(self.app, self.engine))
         self._stopped = False
@@ -130,6 +142,7 @@ class LocalBot:
         self.outbox.stop()
         self.server.stop()
         self.executor.shutdown(wait=True)
+        self.recorder.stop()
         self.engine.dispose()
 
     @property
@@ -141,7 +154,12 @@ class LocalBot:
         return post_to_bot(self.events_url, payload, self.settings.signing_secret, **options)
 
     def post_and_settle(self, payload: dict[str, Any], **options: Any) -> int:
-        """Send a payload, wait for every listener it started, and return the HTTP status."""
+        """Send a payload, wait for every listener it started, and return the HTTP status.
+
+        Waiting covers the message writer too: what the listeners queued is stored and its
+        Slack calls are made.
+        """
         status, _headers, _body = self.post(payload, **options)
         self.executor.wait_idle()
+        self.recorder.flush()
         return status

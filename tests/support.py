@@ -21,8 +21,8 @@ OTHER_AGENT = "U0AGENT2"
 class RunningBot(LocalBot):
     """caretbot served over HTTP on 127.0.0.1, talking to the Slack double."""
 
-    def __init__(self, slack: SlackDouble, db_url: str) -> None:
-        super().__init__(slack, db_url, signing_secret=SIGNING_SECRET)
+    def __init__(self, slack: SlackDouble, db_url: str, env: dict[str, str] | None = None) -> None:
+        super().__init__(slack, db_url, signing_secret=SIGNING_SECRET, env=env)
 
 
 def select(value, text=None):

@@ -46,6 +46,10 @@ DEFAULT_SCOPES = (
 )
 
 
+# Methods that the double's user token may call, as a workspace admin's token could.
+USER_TOKEN_METHODS = frozenset({"auth.test", "chat.delete"})
+
+
 class SlackDouble(SocketModeMixin):
     """A fake Slack workspace, Web API and Socket Mode endpoint.
 
@@ -60,6 +64,7 @@ class SlackDouble(SocketModeMixin):
         *,
         bot_token: str = "xoxb-double-token",
         app_token: str = "xapp-double-token",
+        user_token: str = "xoxp-double-user-token",
         team_id: str = "T0DOUBLE",
         team_name: str = "Double Workspace",
         bot_user_id: str = "UBOTDOUBLE",
@@ -75,6 +80,8 @@ class SlackDouble(SocketModeMixin):
     ) -> None:
         self.bot_token = bot_token
         self.app_token = app_token
+        # A workspace admin's user token: it may delete anyone's message with chat.delete.
+        self.user_token = user_token
         self.team_name = team_name
         self.scopes = tuple(scopes)
         self.trigger_ttl = trigger_ttl
@@ -411,17 +418,20 @@ class SlackDouble(SocketModeMixin):
         token = bearer_token(headers) or arg_token
         if token is None:
             return self._finish(method, args, 200, {"ok": False, "error": "not_authed"})
-        token_types = {self.bot_token: "bot", self.app_token: "app"}
+        token_types = {self.bot_token: "bot", self.app_token: "app", self.user_token: "user"}
         if token not in token_types:
             return self._finish(method, args, 200, {"ok": False, "error": "invalid_auth"})
-        if token_types[token] != registered.token_type:
+        token_type = token_types[token]
+        user_token_allowed = token_type == "user" and method in USER_TOKEN_METHODS
+        if token_type != registered.token_type and not user_token_allowed:
             response = {"ok": False, "error": "not_allowed_token_type"}
             return self._finish(method, args, 200, response)
 
         with self._lock:
-            context = self._context()
+            context = self._context(token_type)
             try:
-                if registered.scope is not None:
+                # The double's user token is granted the user scopes its methods need.
+                if registered.scope is not None and token_type != "user":
                     context.require_scope(registered.scope)
                 response = registered.handler(context, args)
             except ApiError as error:
@@ -434,8 +444,9 @@ class SlackDouble(SocketModeMixin):
             extra["x-oauth-scopes"] = ",".join(self.scopes)
         return self._finish(method, args, 200, response, extra)
 
-    def _context(self) -> MethodContext:
+    def _context(self, token_type: str = "bot") -> MethodContext:
         return MethodContext(
+            token_type=token_type,
             workspace=self.workspace,
             scopes=frozenset(self.scopes),
             origin=self.origin,

@@ -77,3 +77,17 @@ def test_api_url_gets_trailing_slash():
     settings = Settings.from_env({**VALID, "SLACK_API_URL": "http://127.0.0.1:9/api"})
 
     assert settings.api_url == "http://127.0.0.1:9/api/"
+
+
+def test_user_token_is_optional_and_checked():
+    assert Settings.from_env(VALID).user_token is None
+
+    with pytest.raises(ConfigError, match="SLACK_USER_TOKEN is invalid"):
+        Settings.from_env({**VALID, "SLACK_USER_TOKEN": "xoxb-not-a-user-token"})
+
+
+def test_user_token_stays_out_of_repr():
+    settings = Settings.from_env({**VALID, "SLACK_USER_TOKEN": "xoxp-1-usersecret"})
+
+    assert settings.user_token == "xoxp-1-usersecret"
+    assert "usersecret" not in repr(settings)

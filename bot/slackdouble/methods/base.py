@@ -43,6 +43,7 @@ class MethodContext:
     clock: Callable[[], float]
     trigger_ttl: float
     team_name: str
+    token_type: str = "bot"  # "user" for a call made with the double's user token
 
     def require_scope(self, scope: str) -> None:
         if scope not in self.scopes:

@@ -154,7 +154,9 @@ def own_message(context: MethodContext, args: dict[str, Any], ts_arg: str, error
     message = context.workspace.find_message(conversation.id, ts) if ts else None
     if message is None:
         raise ApiError("message_not_found")
-    if message.get("bot_id") != context.workspace.bot_id:
+    # A workspace admin's user token may delete anyone's message; a bot only its own.
+    admin_delete = context.token_type == "user" and error == "cant_delete_message"
+    if message.get("bot_id") != context.workspace.bot_id and not admin_delete:
         raise ApiError(error)
     return conversation, message
 
