@@ -116,7 +116,7 @@ def create_app(
 
     handlers: CommandHandlers = {}
     help_command.register(handlers)
-    note_command.register(app, handlers, session_scope)
+    note_command.register(app, handlers, session_scope, settings=settings)
     claim_command.register(app, handlers, session_scope)
     read_command.register(handlers, session_scope)
     deliver_command.register(app, handlers, session_scope, outbox)
