@@ -58,7 +58,7 @@ def build_caretbot(api_url: str, database_url: str, log_level: str) -> Starlette
     )
     engine = prepare_database(settings.database_url)
     bolt_app = create_app(settings, session_scope=session_scope_for(engine))
-    return create_web_app(bolt_app, engine)
+    return create_web_app(bolt_app, engine, signing_secret=settings.signing_secret)
 
 
 def build_bare(api_url: str) -> Starlette:

@@ -23,6 +23,8 @@ from bot.commands import help as help_command
 from bot.commands import home as home_command
 from bot.commands import note as note_command
 from bot.commands import read as read_command
+from bot.commands import stat as stat_command
+from bot.commands import transcript as transcript_command
 from bot.commands.help import handle_unavailable_command, handle_unknown_command
 from bot.config import Settings
 from bot.errors import handle_error
@@ -82,14 +84,18 @@ def create_app(
     client: WebClient | None = None,
     listener_executor: Executor | None = None,
     outbox: OutboxWorker | None = None,
+    recorder: MessageRecorder | None = None,
 ) -> App:
     """Build the Bolt app; checks the token once with auth.test so no request waits for it.
 
     Hand-offs go out through `outbox`, which the caller starts; without one, the app builds a
-    worker that nobody starts, enough for a process that only routes chat.
+    worker that nobody starts, enough for a process that only routes chat. Messages are
+    stored by `recorder`, whose writer thread starts with the first message; the caller
+    stops it. Without one, the app builds one that stops at interpreter exit.
     """
     client = client or build_web_client(settings)
     outbox = outbox or build_outbox(settings, session_scope)
+    recorder = recorder or MessageRecorder(session_scope)
     try:
         # The client carries the token; Bolt reads it from there.
         app = App(
@@ -115,15 +121,20 @@ def create_app(
         ) from failure
 
     handlers: CommandHandlers = {}
+    ledger = EventLedger(session_scope)
+    # Registered first: Bolt tries listeners in order and builds arguments for each one it
+    # tries, and almost every request is a message event. The listener reads `handlers` at
+    # call time, so the registrations below still reach it.
+    app.event("message")(_message_listener(handlers, ledger, recorder))
     help_command.register(handlers)
     note_command.register(app, handlers, session_scope, settings=settings)
     claim_command.register(app, handlers, session_scope)
     read_command.register(handlers, session_scope)
     deliver_command.register(app, handlers, session_scope, outbox)
+    stat_command.register(app, handlers, session_scope)
+    transcript_command.register(app, handlers, session_scope)
     home_command.register(app, set(handlers))
 
-    ledger = EventLedger(session_scope)
-    app.event("message")(_message_listener(handlers, ledger, MessageRecorder(session_scope)))
     app.middleware(_log_interaction)
     app.error(handle_error)
     return app
@@ -133,12 +144,14 @@ def _message_listener(
     handlers: CommandHandlers, ledger: EventLedger, recorder: MessageRecorder
 ) -> Callable[..., None]:
     def handle_message_event(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
-        """Store the message, then run the caret command it starts with, once per event."""
-        recorder.record(body, context, client)
+        """Queue the message for storing, then run the caret command it starts with, once."""
         event = body["event"]
-        if not is_typed_by_person(event, context.bot_user_id):
-            return
-        command = parse_command(event.get("text"))
+        command = None
+        if is_typed_by_person(event, context.bot_user_id):
+            command = parse_command(event.get("text"))
+        # A command reads what the recorder stores, so it runs once its own message and every
+        # earlier one are stored.
+        recorder.enqueue(body, context, client, wait=command is not None)
         if command is None:
             return
 

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from bot.outbox import OutboxWorker
+    from bot.recording import MessageRecorder
 
 log = logging.getLogger("caretbot")
 
@@ -103,6 +104,31 @@ def _parser() -> argparse.ArgumentParser:
     for parser_of_team in (team_add, team_list, team_remove):
         _add_workspace_option(parser_of_team)
 
+    settings_parser = commands.add_parser(
+        "settings", help="workspace settings without a screen in Slack yet"
+    )
+    settings_commands = settings_parser.add_subparsers(required=True, metavar="ACTION")
+    settings_list = settings_commands.add_parser("list", help="show every setting")
+    settings_list.set_defaults(run=_run_settings_list)
+    settings_set = settings_commands.add_parser(
+        "set",
+        help="set a setting to a JSON value",
+        description="Keys: working_hours, reasons, recipient_required, unread_reaction, "
+        "contact_bot_ids. The README shows each value's form.",
+    )
+    settings_set.add_argument("key")
+    settings_set.add_argument("value", help="JSON, quoted for the shell")
+    settings_set.set_defaults(run=_run_settings_set)
+    settings_unset = settings_commands.add_parser("unset", help="go back to the default")
+    settings_unset.add_argument("key")
+    settings_unset.set_defaults(run=_run_settings_unset)
+    autoclaim = settings_commands.add_parser("autoclaim", help="turn a user's autoclaim on or off")
+    autoclaim.add_argument("user", metavar="USER_ID")
+    autoclaim.add_argument("state", choices=("on", "off"))
+    autoclaim.set_defaults(run=_run_settings_autoclaim)
+    for parser_of_settings in (settings_list, settings_set, settings_unset, autoclaim):
+        _add_workspace_option(parser_of_settings)
+
     export = commands.add_parser("export", help="export records")
     export_commands = export.add_subparsers(required=True, metavar="WHAT")
     deliveries = export_commands.add_parser(
@@ -170,18 +196,25 @@ def _load(socket_mode: bool = False) -> Settings:
     return settings
 
 
-def _start_app(settings: Settings, engine: sa.Engine) -> tuple[App, OutboxWorker]:
-    """Build the app and start the outbox, which sends what an earlier process left pending."""
+def _start_app(settings: Settings, engine: sa.Engine) -> tuple[App, OutboxWorker, MessageRecorder]:
+    """Build the app and start the outbox, which sends what an earlier process left pending.
+
+    The message recorder starts its writer with the first message; stop it before exit.
+    """
     from bot.app import StartupError, build_outbox, create_app
+    from bot.recording import MessageRecorder
 
     session_scope = session_scope_for(engine)
     outbox = build_outbox(settings, session_scope)
+    recorder = MessageRecorder(session_scope)
     try:
-        bolt_app = create_app(settings, session_scope=session_scope, outbox=outbox)
+        bolt_app = create_app(
+            settings, session_scope=session_scope, outbox=outbox, recorder=recorder
+        )
     except StartupError as failure:
         raise CommandFailed(str(failure)) from failure
     outbox.start()
-    return bolt_app, outbox
+    return bolt_app, outbox, recorder
 
 
 def _serve_until_stopped(
@@ -209,9 +242,20 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     settings = _load()
     engine = prepare_database(settings.database_url)
-    bolt_app, outbox = _start_app(settings, engine)
+    bolt_app, outbox, recorder = _start_app(settings, engine)
     log.info("serving HTTP mode host=%s port=%s", args.host, args.port)
-    _serve_until_stopped(create_web_app(bolt_app, engine), args, settings, outbox.stop)
+
+    def stop() -> None:
+        outbox.stop()
+        # Stores the messages still queued; listeners that finish later store their own.
+        recorder.stop()
+
+    _serve_until_stopped(
+        create_web_app(bolt_app, engine, signing_secret=settings.signing_secret),
+        args,
+        settings,
+        stop,
+    )
     return 0
 
 
@@ -223,12 +267,13 @@ def _run_socket(args: argparse.Namespace) -> int:
 
     settings = _load(socket_mode=True)
     engine = prepare_database(settings.database_url)
-    bolt_app, outbox = _start_app(settings, engine)
+    bolt_app, outbox, recorder = _start_app(settings, engine)
     handler = SocketModeHandler(bolt_app, settings.app_token)
     try:
         handler.connect()
     except SlackApiError as failure:
         outbox.stop()
+        recorder.stop()
         raise CommandFailed(
             f"apps.connections.open failed ({failure.response.get('error')}). Copy an "
             f"App-Level Token with the connections:write scope into SLACK_APP_TOKEN."
@@ -247,6 +292,7 @@ def _run_socket(args: argparse.Namespace) -> int:
     def stop() -> None:
         handler.close()
         outbox.stop()
+        recorder.stop()
         log.info("Socket Mode connection closed")
 
     _serve_until_stopped(create_web_app(None, engine), args, settings, stop)
@@ -257,9 +303,15 @@ def _run_db_upgrade(args: argparse.Namespace) -> int:
     # Migrations need no Slack tokens, only the database.
     url = read_database_url()
     engine = create_db_engine(url)
-    before = migrate.current_revision(engine)
-    migrate.upgrade(url)
-    after = migrate.current_revision(engine)
+    try:
+        before = migrate.current_revision(engine)
+        migrate.upgrade(url)
+        after = migrate.current_revision(engine)
+    except sa.exc.OperationalError as failure:
+        raise CommandFailed(
+            f"cannot open the database at DATABASE_URL ({_safe_url(engine)}): "
+            f"{failure.orig}. Check that it is running and the URL is right."
+        ) from failure
     print(f"database {_safe_url(engine)}: revision {before or 'none'} -> {after}")
     return 0
 
@@ -320,16 +372,71 @@ def _run_team_remove(args: argparse.Namespace) -> int:
     )
 
 
+def _run_settings_list(args: argparse.Namespace) -> int:
+    from bot.settings_cli import list_settings_command
+
+    scope = _records_scope()
+    return list_settings_command(scope, sys.stdout, workspace_id=_workspace(args))
+
+
+def _run_settings_set(args: argparse.Namespace) -> int:
+    from bot.settings_cli import set_setting_command
+
+    scope = _records_scope()
+    return set_setting_command(
+        scope, sys.stdout, workspace_id=_workspace(args), key=args.key, value_json=args.value
+    )
+
+
+def _run_settings_unset(args: argparse.Namespace) -> int:
+    from bot.settings_cli import unset_setting_command
+
+    scope = _records_scope()
+    return unset_setting_command(scope, sys.stdout, workspace_id=_workspace(args), key=args.key)
+
+
+def _run_settings_autoclaim(args: argparse.Namespace) -> int:
+    from bot.settings_cli import autoclaim_command
+
+    scope = _records_scope()
+    return autoclaim_command(
+        scope,
+        sys.stdout,
+        workspace_id=_workspace(args),
+        user_id=args.user,
+        enabled=args.state == "on",
+    )
+
+
+def _workspace(args: argparse.Namespace) -> str:
+    return args.workspace or _workspace_of_token()
+
+
 def _run_export_deliveries(args: argparse.Namespace) -> int:
     from bot.records import export_deliveries, parse_day
 
     since = parse_day(args.since, "--since") if args.since else None
     until = parse_day(args.until, "--until") if args.until else None
+    if since is not None and until is not None and until <= since:
+        raise CommandFailed(
+            f"--until {args.until} is not after --since {args.since}: the period would be "
+            f"empty. Give an --until later than --since."
+        )
     scope = _records_scope()
     if args.output is None:
-        export_deliveries(scope, sys.stdout, since=since, until=until, file_format=args.format)
+        try:
+            export_deliveries(scope, sys.stdout, since=since, until=until, file_format=args.format)
+        except BrokenPipeError:
+            # The reader (`head`, say) stopped early; that is not an error of the export.
+            sys.stderr.close()
         return 0
-    with args.output.open("w", encoding="utf-8", newline="") as out:
+    try:
+        out = args.output.open("w", encoding="utf-8", newline="")
+    except OSError as failure:
+        raise CommandFailed(
+            f"cannot write {args.output}: {failure.strerror}. Give a file in a folder that exists."
+        ) from failure
+    with out:
         count = export_deliveries(scope, out, since=since, until=until, file_format=args.format)
     print(f"Wrote {count} row(s) to {args.output}.", file=sys.stderr)
     return 0

@@ -8,6 +8,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from urllib.parse import urlparse
 
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///caretbot.db"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -93,6 +96,19 @@ def _database_url(env: Mapping[str, str]) -> str:
     if scheme in ("postgresql", "postgres"):
         # SQLAlchemy's plain "postgresql" means psycopg2, which caretbot does not install.
         value = "postgresql+psycopg" + value[len(scheme) :]
+    try:
+        url = make_url(value)
+        url.port  # noqa: B018 (parsing the port raises ValueError for a non-number)
+    except (ArgumentError, ValueError) as failure:
+        raise ConfigError(
+            f"DATABASE_URL is invalid: {failure}. Use sqlite:///path/to/caretbot.db or "
+            f"postgresql+psycopg://user@host:5432/dbname."
+        ) from failure
+    if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"):
+        raise ConfigError(
+            "DATABASE_URL is invalid: it names no SQLite file, and an in-memory database is "
+            "lost when caretbot stops. Use sqlite:///caretbot.db (three slashes, then a path)."
+        )
     return value
 
 
@@ -108,9 +124,10 @@ def _api_url(env: Mapping[str, str]) -> str:
 
 
 def _log_level(env: Mapping[str, str]) -> str:
-    value = env.get("LOG_LEVEL", "").strip().upper() or "INFO"
+    typed = env.get("LOG_LEVEL", "").strip()
+    value = typed.upper() or "INFO"
     if value not in LOG_LEVELS:
-        raise ConfigError(f"LOG_LEVEL is invalid: {value!r}. Use one of {', '.join(LOG_LEVELS)}.")
+        raise ConfigError(f"LOG_LEVEL is invalid: {typed!r}. Use one of {', '.join(LOG_LEVELS)}.")
     return value
 
 

@@ -39,8 +39,8 @@ def handle_error(error: Exception, body: dict[str, Any], client: WebClient) -> N
         error_id = new_error_id()
         log.exception("handler failed %s error_id=%s", ids.as_fields(), error_id, exc_info=error)
         text = (
-            f"Sorry, something went wrong and nothing was changed. Try again; if it keeps "
-            f"failing, give your admin this error id: `{error_id}`."
+            f"Sorry, something went wrong. Try again; if it keeps failing, give your admin "
+            f"this error id: `{error_id}`."
         )
     _tell_user(client, ids.user, ids.channel, ids.thread_ts, text)
 

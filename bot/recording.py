@@ -15,14 +15,24 @@ the thread's root message. A reply from a person on the team takes the marker of
 
 create_app turns off Bolt's ignoring_self_events, which would otherwise drop caretbot's own
 messages before any listener sees them.
+
+The message listener only queues each event (MessageRecorder.enqueue). One writer thread
+stores the queue in batches, one transaction each (group commit), and a second thread makes
+the Slack calls that a committed batch calls for. record() stores one event at once, on the
+calling thread, by the same rules.
 """
 
 from __future__ import annotations
 
+import atexit
 import logging
-from dataclasses import dataclass
+import queue
+import threading
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 
 from slack_bolt import BoltContext
 from slack_sdk import WebClient
@@ -34,19 +44,29 @@ from bot.router import parse_command
 from bot.threads import ThreadRef
 from bot.views.claim import claimed_text
 from storage.claims import autoclaim_enabled, claim_conversation
-from storage.conversations import get_or_create_conversation
+from storage.conversations import (
+    ThreadKey,
+    get_or_create_conversation,
+    get_or_create_conversation_ids,
+)
 from storage.db import SessionScope
 from storage.messages import (
     NewMessage,
+    ThreadMessage,
+    UnreadState,
     clear_unread,
     contact_exists,
     edit_message,
     find_contact_by_slack_user,
+    find_contact_users,
+    lock_unread_states,
     mark_message_deleted,
     mark_unread,
+    set_unread_state,
     store_message,
+    store_messages,
 )
-from storage.models import Conversation
+from storage.models import Conversation, utcnow
 from storage.settings import get_setting
 
 log = logging.getLogger(__name__)
@@ -95,11 +115,65 @@ class ThreadChanges:
     claimed_by: str | None = None  # autoclaim gave the conversation to this user
 
 
-class MessageRecorder:
-    """Stores message events; the message listener calls record() before anything else."""
+# Group commit: after the first queued event the writer waits up to BATCH_WINDOW_SECONDS for
+# more, then stores up to MAX_BATCH events in one transaction. An event that someone waits
+# for (a caret command's message, flush(), stop()) ends the wait at once.
+MAX_BATCH = 500
+BATCH_WINDOW_SECONDS = 0.02
+# A full queue blocks the listeners that enqueue, so a database that falls behind slows the
+# listeners down instead of filling the memory.
+MAX_QUEUED = 10_000
+# Conversation ids never change once created, so the writer keeps them. Past this many it
+# starts the cache afresh.
+MAX_CACHED_CONVERSATIONS = 100_000
+# How long a caret command waits for its message to be stored before it runs anyway.
+COMMAND_WAIT_SECONDS = 10.0
 
-    def __init__(self, session_scope: SessionScope) -> None:
+_NEW, _EDIT, _DELETE, _FLUSH, _STOP = "new", "edit", "delete", "flush", "stop"
+
+
+@dataclass(frozen=True)
+class _Queued:
+    """One entry of the writer's queue: a message event, or a flush or stop marker."""
+
+    kind: str
+    body: dict[str, Any] | None = None
+    message: IncomingMessage | None = None
+    caretbot: bool = False
+    client: WebClient | None = None
+    received_at: datetime | None = None
+    # Set once this entry and every earlier one are stored and their Slack calls are made.
+    done: threading.Event | None = None
+
+
+class MessageRecorder:
+    """Stores message events; the message listener queues every event before anything else.
+
+    The writer thread starts with the first enqueue(). stop() stores what is queued and ends
+    it; it also runs at interpreter exit for a recorder that nobody stopped.
+    """
+
+    def __init__(
+        self,
+        session_scope: SessionScope,
+        *,
+        max_batch: int = MAX_BATCH,
+        batch_window: float = BATCH_WINDOW_SECONDS,
+        max_queued: int = MAX_QUEUED,
+    ) -> None:
+        if max_batch < 1:
+            raise ValueError(f"max_batch must be at least 1, got {max_batch}")
         self._session_scope = session_scope
+        self._max_batch = max_batch
+        self._batch_window = batch_window
+        self._queue: queue.Queue[_Queued] = queue.Queue(maxsize=max_queued)
+        self._urgent = threading.Event()
+        # Guards the state below, so no event is queued behind the stop marker.
+        self._state_lock = threading.Lock()
+        self._writer: threading.Thread | None = None
+        self._stopped = False
+        self._notifier = _SlackNotifier()
+        self._conversation_ids: dict[ThreadKey, int] = {}
 
     def record(self, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         """Store a new, edited or deleted message, and ignore every other message event."""
@@ -118,18 +192,202 @@ class MessageRecorder:
         except SQLAlchemyError:
             # Logged, not raised, so the command in the message still runs and a contact gets no
             # error message.
-            log.exception(
-                "message not stored team=%s channel=%s ts=%s subtype=%s",
+            _log_not_stored(body)
+
+    def enqueue(
+        self,
+        body: dict[str, Any],
+        context: BoltContext,
+        client: WebClient,
+        *,
+        wait: bool = False,
+    ) -> None:
+        """Queue a message event for the writer, which stores it as record() would.
+
+        With `wait`, block until the event and every one queued before it are stored and
+        their Slack calls are made, or COMMAND_WAIT_SECONDS have passed. After stop(), the
+        event is recorded at once on the calling thread.
+        """
+        event = body.get("event") or {}
+        if event.get("channel_type") == "im":
+            return
+        entry = _queued_event(body, context, client, wait=wait)
+        if entry is None:
+            return
+        with self._state_lock:
+            if self._stopped:
+                entry = None
+            else:
+                self._start_locked()
+                self._put(entry)
+        if entry is None:
+            self.record(body, context, client)
+            return
+        if entry.done is not None and not entry.done.wait(COMMAND_WAIT_SECONDS):
+            log.warning(
+                "message not stored within %ss, the command runs anyway team=%s channel=%s ts=%s",
+                COMMAND_WAIT_SECONDS,
                 body.get("team_id"),
                 event.get("channel"),
                 event.get("ts"),
-                subtype,
             )
+
+    def flush(self, timeout: float = 10.0) -> None:
+        """Block until every event queued before the call is stored and its Slack calls made.
+
+        Raises TimeoutError after `timeout` seconds.
+        """
+        done = threading.Event()
+        with self._state_lock:
+            if self._writer is None or self._stopped:
+                return
+            self._put(_Queued(_FLUSH, done=done))
+        if not done.wait(timeout):
+            raise TimeoutError(
+                f"the message writer did not finish its queue within {timeout}s "
+                f"({self._queue.qsize()} events still queued)"
+            )
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Store every queued event, make its Slack calls, and end the writer's threads.
+
+        Later events are recorded on the enqueuing thread. A second call does nothing.
+        """
+        with self._state_lock:
+            if self._stopped:
+                return
+            self._stopped = True
+            writer = self._writer
+            if writer is not None:
+                self._put(_Queued(_STOP))
+        atexit.unregister(self.stop)
+        if writer is None:
+            return
+        writer.join(timeout)
+        if writer.is_alive():
+            log.error(
+                "message writer did not stop within %ss; %d events still queued",
+                timeout,
+                self._queue.qsize(),
+            )
+        self._notifier.stop(timeout)
+
+    def _start_locked(self) -> None:
+        if self._writer is not None:
+            return
+        self._notifier.start()
+        self._writer = threading.Thread(target=self._run_writer, name="message-writer", daemon=True)
+        self._writer.start()
+        # Daemon threads die with the interpreter, so queued events are stored first.
+        atexit.register(self.stop)
+        log.info(
+            "message writer started max_batch=%s batch_window=%ss",
+            self._max_batch,
+            self._batch_window,
+        )
+
+    def _put(self, entry: _Queued) -> None:
+        self._queue.put(entry)
+        if entry.done is not None or entry.kind == _STOP:
+            self._urgent.set()
+
+    def _run_writer(self) -> None:
+        while True:
+            batch = self._take_batch()
+            stopping = batch[-1].kind == _STOP
+            self._write(batch)
+            if stopping:
+                log.info("message writer stopped")
+                return
+
+    def _take_batch(self) -> list[_Queued]:
+        """Return the next batch; it ends with the stop marker if one was taken."""
+        batch = [self._queue.get()]
+        if batch[0].done is None and batch[0].kind != _STOP:
+            self._urgent.wait(self._batch_window)
+        # Cleared before the queue is read, so an urgent entry queued from here on sets it again.
+        self._urgent.clear()
+        while len(batch) < self._max_batch and batch[-1].kind != _STOP:
+            try:
+                batch.append(self._queue.get_nowait())
+            except queue.Empty:
+                break
+        return batch
+
+    def _write(self, batch: list[_Queued]) -> None:
+        events = [entry for entry in batch if entry.kind in (_NEW, _EDIT, _DELETE)]
+        changes: list[_SlackChange] = []
+        if events:
+            changes = self._store_batch(events)
+        done = [entry.done for entry in batch if entry.done is not None]
+        if changes or done:
+            self._notifier.submit(changes, done)
+
+    def _store_batch(self, events: list[_Queued]) -> list[_SlackChange]:
+        started = time.perf_counter()
+        try:
+            with self._session_scope() as session:
+                stored = _BatchStore(session, self._conversation_ids).store(events)
+        except Exception:  # noqa: BLE001 (one bad event must not lose the batch)
+            log.exception("message batch not stored, storing its %d events one by one", len(events))
+            # A cached id may name a conversation that is gone; the next batch reads them again.
+            self._conversation_ids.clear()
+            return self._store_one_by_one(events)
+
+        if len(self._conversation_ids) + len(stored.conversation_ids) > MAX_CACHED_CONVERSATIONS:
+            self._conversation_ids.clear()
+        self._conversation_ids.update(stored.conversation_ids)
+        log.debug(
+            "message batch stored events=%d inserted=%d changes=%d seconds=%.4f",
+            len(events),
+            stored.inserted,
+            len(stored.changes),
+            time.perf_counter() - started,
+        )
+        return stored.changes
+
+    def _store_one_by_one(self, events: list[_Queued]) -> list[_SlackChange]:
+        changes = []
+        for entry in events:
+            assert entry.body is not None
+            try:
+                change = self._store_one(entry)
+            except SQLAlchemyError:
+                _log_not_stored(entry.body)
+                continue
+            except Exception:  # noqa: BLE001 (the writer must go on with the next event)
+                _log_not_stored(entry.body)
+                continue
+            if change is not None:
+                changes.append(change)
+        return changes
+
+    def _store_one(self, entry: _Queued) -> _SlackChange | None:
+        assert entry.body is not None
+        if entry.kind == _EDIT:
+            self._record_edit(entry.body)
+            return None
+        if entry.kind == _DELETE:
+            self._record_deletion(entry.body)
+            return None
+        assert entry.message is not None and entry.client is not None
+        changes = self._store_new(entry.message, caretbot=entry.caretbot, now=entry.received_at)
+        if changes is None:
+            return None
+        return _SlackChange(entry.client, entry.message.thread, changes)
 
     def _record_new(self, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         message = parse_incoming(body)
         if message is None:
             return
+        changes = self._store_new(message, caretbot=is_caretbot(message, context))
+        if changes is not None:
+            _apply(client, message.thread, changes)
+
+    def _store_new(
+        self, message: IncomingMessage, *, caretbot: bool, now: datetime | None = None
+    ) -> ThreadChanges | None:
+        """Store one new message in its own transaction; return the Slack changes it needs."""
         thread = message.thread
         with self._session_scope() as session:
             conversation = get_or_create_conversation(
@@ -138,20 +396,8 @@ class MessageRecorder:
                 channel_id=thread.channel,
                 thread_ts=thread.thread_ts,
             )
-            side = decide_side(session, message, context)
-            stored = store_message(
-                session,
-                conversation,
-                NewMessage(
-                    ts=message.ts,
-                    side=side,
-                    text=message.text,
-                    user_id=message.user_id,
-                    bot_id=message.bot_id,
-                    subtype=message.subtype,
-                    file_names=message.file_names,
-                ),
-            )
+            side = side_of(message, caretbot=caretbot, lookups=_SessionLookups(session))
+            stored = store_message(session, conversation, _new_message(message, side), now=now)
             changes = _thread_changes(session, conversation, message, side) if stored else None
 
         log.debug(
@@ -163,53 +409,108 @@ class MessageRecorder:
             thread.thread_ts,
             message.ts,
         )
-        if changes is not None:
-            _apply(client, thread, changes)
+        return changes
 
     def _record_edit(self, body: dict[str, Any]) -> None:
-        event = body["event"]
-        message = event.get("message") or {}
-        channel, ts = event.get("channel"), message.get("ts")
-        if not channel or not ts:
-            return
-        edited = message.get("edited") or {}
-        edited_at = ts_to_datetime(edited.get("ts") or event.get("event_ts") or event["ts"])
         with self._session_scope() as session:
-            revision = edit_message(
-                session,
-                workspace_id=body["team_id"],
-                channel_id=channel,
-                ts=ts,
-                text=message.get("text") or "",
-                file_names=file_names_of(message),
-                edited_at=edited_at,
-                edited_by=edited.get("user"),
-            )
-        log.debug(
-            "message edit revised=%s team=%s channel=%s ts=%s",
-            revision is not None,
-            body["team_id"],
-            channel,
-            ts,
-        )
+            _store_edit(session, body)
 
     def _record_deletion(self, body: dict[str, Any]) -> None:
-        event = body["event"]
-        channel = event.get("channel")
-        ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
-        if not channel or not ts:
-            return
         with self._session_scope() as session:
-            marked = mark_message_deleted(
-                session, workspace_id=body["team_id"], channel_id=channel, ts=ts
-            )
-        log.debug(
-            "message deletion marked=%s team=%s channel=%s ts=%s",
-            marked,
-            body["team_id"],
-            channel,
-            ts,
+            _store_deletion(session, body)
+
+
+def _queued_event(
+    body: dict[str, Any], context: BoltContext, client: WebClient, *, wait: bool
+) -> _Queued | None:
+    """Parse what the writer needs on the listener's thread; None for events it ignores."""
+    event = body["event"]
+    subtype = event.get("subtype")
+    done = threading.Event() if wait else None
+    if subtype in ORDINARY_SUBTYPES:
+        message = parse_incoming(body)
+        if message is None:
+            return None
+        return _Queued(
+            _NEW,
+            body=body,
+            message=message,
+            caretbot=is_caretbot(message, context),
+            client=client,
+            received_at=utcnow(),
+            done=done,
         )
+    if subtype == EDITED_SUBTYPE:
+        return _Queued(_EDIT, body=body, done=done)
+    if subtype == DELETED_SUBTYPE:
+        return _Queued(_DELETE, body=body, done=done)
+    return None
+
+
+def _log_not_stored(body: dict[str, Any]) -> None:
+    event = body.get("event") or {}
+    log.exception(
+        "message not stored team=%s channel=%s ts=%s subtype=%s",
+        body.get("team_id"),
+        event.get("channel"),
+        event.get("ts"),
+        event.get("subtype"),
+    )
+
+
+def _new_message(message: IncomingMessage, side: str) -> NewMessage:
+    return NewMessage(
+        ts=message.ts,
+        side=side,
+        text=message.text,
+        user_id=message.user_id,
+        bot_id=message.bot_id,
+        subtype=message.subtype,
+        file_names=message.file_names,
+    )
+
+
+def _store_edit(session: Session, body: dict[str, Any]) -> None:
+    event = body["event"]
+    message = event.get("message") or {}
+    channel, ts = event.get("channel"), message.get("ts")
+    if not channel or not ts:
+        return
+    edited = message.get("edited") or {}
+    edited_at = ts_to_datetime(edited.get("ts") or event.get("event_ts") or event["ts"])
+    revision = edit_message(
+        session,
+        workspace_id=body["team_id"],
+        channel_id=channel,
+        ts=ts,
+        text=message.get("text") or "",
+        file_names=file_names_of(message),
+        edited_at=edited_at,
+        edited_by=edited.get("user"),
+    )
+    log.debug(
+        "message edit revised=%s team=%s channel=%s ts=%s",
+        revision is not None,
+        body["team_id"],
+        channel,
+        ts,
+    )
+
+
+def _store_deletion(session: Session, body: dict[str, Any]) -> None:
+    event = body["event"]
+    channel = event.get("channel")
+    ts = event.get("deleted_ts") or (event.get("previous_message") or {}).get("ts")
+    if not channel or not ts:
+        return
+    marked = mark_message_deleted(session, workspace_id=body["team_id"], channel_id=channel, ts=ts)
+    log.debug(
+        "message deletion marked=%s team=%s channel=%s ts=%s",
+        marked,
+        body["team_id"],
+        channel,
+        ts,
+    )
 
 
 def parse_incoming(body: dict[str, Any]) -> IncomingMessage | None:
@@ -278,24 +579,112 @@ def is_caretbot(message: IncomingMessage, context: BoltContext) -> bool:
     return message.bot_id is not None and message.bot_id == context.bot_id
 
 
+class SideLookups(Protocol):
+    """The stored facts that the side rules read."""
+
+    def is_contact_user(self, workspace_id: str, user_id: str) -> bool: ...
+
+    def contact_exists(self, workspace_id: str, contact_id: int) -> bool: ...
+
+    def contact_bot_ids(self, workspace_id: str) -> frozenset[str]: ...
+
+
 def decide_side(session: Session, message: IncomingMessage, context: BoltContext) -> str:
     """Return "contact", "team" or "bot" by the rules in this module's docstring."""
-    if is_caretbot(message, context):
+    return side_of(
+        message, caretbot=is_caretbot(message, context), lookups=_SessionLookups(session)
+    )
+
+
+def side_of(message: IncomingMessage, *, caretbot: bool, lookups: SideLookups) -> str:
+    """Return "contact", "team" or "bot" by the rules in this module's docstring.
+
+    `caretbot` tells whether caretbot itself posted the message (is_caretbot).
+    """
+    if caretbot:
         return "bot"
     team = message.thread.team
-    if message.user_id is not None:
-        contact_id = find_contact_by_slack_user(session, workspace_id=team, user_id=message.user_id)
-        if contact_id is not None:
-            return "contact"
-    if message.metadata_contact_id is not None and contact_exists(
-        session, workspace_id=team, contact_id=message.metadata_contact_id
+    if message.user_id is not None and lookups.is_contact_user(team, message.user_id):
+        return "contact"
+    if message.metadata_contact_id is not None and lookups.contact_exists(
+        team, message.metadata_contact_id
     ):
         return "contact"
-    if message.bot_id is not None and message.bot_id in contact_bot_ids(session, team):
+    if message.bot_id is not None and message.bot_id in lookups.contact_bot_ids(team):
         return "contact"
     if message.from_other_organization:
         return "contact"
     return "team"
+
+
+class _SessionLookups:
+    """Side lookups that query the session every time."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+
+    def is_contact_user(self, workspace_id: str, user_id: str) -> bool:
+        return is_contact_user(self._session, workspace_id, user_id)
+
+    def contact_exists(self, workspace_id: str, contact_id: int) -> bool:
+        return contact_exists(self._session, workspace_id=workspace_id, contact_id=contact_id)
+
+    def contact_bot_ids(self, workspace_id: str) -> frozenset[str]:
+        return contact_bot_ids(self._session, workspace_id)
+
+
+class _BatchLookups:
+    """Side lookups, marker names and autoclaim preferences, each read once per batch.
+
+    They live for one transaction only, so no other process's change can go stale in them.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._contact_users: dict[str, set[str]] = {}
+        self._checked_users: dict[str, set[str]] = {}
+        self._contacts: dict[tuple[str, int], bool] = {}
+        self._bot_ids: dict[str, frozenset[str]] = {}
+        self._reactions: dict[str, str] = {}
+        self._autoclaim: dict[tuple[str, str], bool] = {}
+
+    def read_contact_users(self, workspace_id: str, user_ids: Iterable[str]) -> None:
+        """Look up which of these users are contacts, in one query."""
+        checked = self._checked_users.setdefault(workspace_id, set())
+        unchecked = set(user_ids) - checked
+        if not unchecked:
+            return
+        found = find_contact_users(self._session, workspace_id=workspace_id, user_ids=unchecked)
+        self._contact_users.setdefault(workspace_id, set()).update(found)
+        checked.update(unchecked)
+
+    def is_contact_user(self, workspace_id: str, user_id: str) -> bool:
+        self.read_contact_users(workspace_id, (user_id,))
+        return user_id in self._contact_users[workspace_id]
+
+    def contact_exists(self, workspace_id: str, contact_id: int) -> bool:
+        key = (workspace_id, contact_id)
+        if key not in self._contacts:
+            self._contacts[key] = contact_exists(
+                self._session, workspace_id=workspace_id, contact_id=contact_id
+            )
+        return self._contacts[key]
+
+    def contact_bot_ids(self, workspace_id: str) -> frozenset[str]:
+        if workspace_id not in self._bot_ids:
+            self._bot_ids[workspace_id] = contact_bot_ids(self._session, workspace_id)
+        return self._bot_ids[workspace_id]
+
+    def unread_reaction(self, workspace_id: str) -> str:
+        if workspace_id not in self._reactions:
+            self._reactions[workspace_id] = unread_reaction(self._session, workspace_id)
+        return self._reactions[workspace_id]
+
+    def autoclaim_enabled(self, workspace_id: str, user_id: str) -> bool:
+        key = (workspace_id, user_id)
+        if key not in self._autoclaim:
+            self._autoclaim[key] = autoclaim_enabled(self._session, workspace_id, user_id)
+        return self._autoclaim[key]
 
 
 def contact_bot_ids(session: Session, workspace_id: str) -> frozenset[str]:
@@ -325,9 +714,7 @@ def _thread_changes(
             changes.reaction = unread_reaction(session, team)
         return changes
 
-    # Only a person's reply ends the wait. Another app's message, or a caret command typed for
-    # caretbot, leaves the conversation waiting.
-    if side != "team" or not message.is_person or parse_command(message.text) is not None:
+    if not ends_wait(message, side):
         return changes
     assert message.user_id is not None
     if clear_unread(session, conversation.id):
@@ -344,6 +731,242 @@ def _thread_changes(
         if outcome.won:
             changes.claimed_by = message.user_id
     return changes
+
+
+def ends_wait(message: IncomingMessage, side: str) -> bool:
+    """Tell whether a stored message ends the conversation's wait for the team.
+
+    Only a person's reply does. Another app's message, or a caret command typed for caretbot,
+    leaves the conversation waiting.
+    """
+    return side == "team" and message.is_person and parse_command(message.text) is None
+
+
+@dataclass(frozen=True)
+class _SlackChange:
+    """The Slack calls that one conversation's stored messages call for."""
+
+    client: WebClient
+    thread: ThreadRef
+    changes: ThreadChanges
+
+
+@dataclass
+class _StoredBatch:
+    """What one batch stored: the conversation ids it used and the Slack calls it calls for."""
+
+    conversation_ids: dict[ThreadKey, int]
+    inserted: int = 0
+    changes: list[_SlackChange] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _StoredMessage:
+    entry: _Queued
+    message: IncomingMessage
+    side: str
+
+
+class _BatchStore:
+    """Stores one batch of queued events in the caller's transaction.
+
+    New messages go in first, with one executemany. Edits and deletions follow in the order
+    they arrived, so they also find messages that arrived earlier in the same batch.
+    """
+
+    def __init__(self, session: Session, known_conversations: dict[ThreadKey, int]) -> None:
+        self._session = session
+        self._known = known_conversations
+        self._lookups = _BatchLookups(session)
+
+    def store(self, events: list[_Queued]) -> _StoredBatch:
+        new = _first_of_each_message([entry for entry in events if entry.kind == _NEW])
+        conversation_ids = self._conversation_ids(new)
+        batch = _StoredBatch(conversation_ids)
+        if new:
+            stored = self._insert(new, conversation_ids)
+            batch.inserted = len(stored)
+            batch.changes = self._thread_changes(stored, conversation_ids)
+        for entry in events:
+            assert entry.body is not None
+            if entry.kind == _EDIT:
+                _store_edit(self._session, entry.body)
+            elif entry.kind == _DELETE:
+                _store_deletion(self._session, entry.body)
+        return batch
+
+    def _conversation_ids(self, new: list[_Queued]) -> dict[ThreadKey, int]:
+        keys = {_thread_key(entry) for entry in new}
+        ids = {key: self._known[key] for key in keys if key in self._known}
+        missing = keys - ids.keys()
+        if missing:
+            ids.update(get_or_create_conversation_ids(self._session, missing))
+        return ids
+
+    def _insert(
+        self, new: list[_Queued], conversation_ids: dict[ThreadKey, int]
+    ) -> list[_StoredMessage]:
+        users_by_team: dict[str, set[str]] = {}
+        for entry in new:
+            assert entry.message is not None
+            if not entry.caretbot and entry.message.user_id is not None:
+                users_by_team.setdefault(entry.message.thread.team, set()).add(
+                    entry.message.user_id
+                )
+        for team, user_ids in users_by_team.items():
+            self._lookups.read_contact_users(team, user_ids)
+
+        candidates = []
+        rows = []
+        for entry in new:
+            message = entry.message
+            assert message is not None and entry.received_at is not None
+            side = side_of(message, caretbot=entry.caretbot, lookups=self._lookups)
+            thread = message.thread
+            candidates.append(_StoredMessage(entry, message, side))
+            rows.append(
+                ThreadMessage(
+                    conversation_id=conversation_ids[_thread_key(entry)],
+                    workspace_id=thread.team,
+                    channel_id=thread.channel,
+                    thread_ts=thread.thread_ts,
+                    message=_new_message(message, side),
+                    received_at=entry.received_at,
+                )
+            )
+        inserted = store_messages(self._session, rows)
+        return [
+            candidate
+            for candidate, row in zip(candidates, rows, strict=True)
+            if row.key in inserted
+        ]
+
+    def _thread_changes(
+        self, stored: list[_StoredMessage], conversation_ids: dict[ThreadKey, int]
+    ) -> list[_SlackChange]:
+        """Replay the batch's messages on each conversation's unread state and holder.
+
+        The result equals storing them one by one, but each conversation is read and written
+        once, and a marker that one message adds and a later one removes is never sent.
+        """
+        by_conversation: dict[int, list[_StoredMessage]] = {}
+        for item in stored:
+            if item.side == "contact" or ends_wait(item.message, item.side):
+                conversation_id = conversation_ids[_thread_key(item.entry)]
+                by_conversation.setdefault(conversation_id, []).append(item)
+        states = lock_unread_states(self._session, by_conversation.keys())
+        changes = []
+        for conversation_id in sorted(by_conversation):
+            items = by_conversation[conversation_id]
+            change = self._replay(conversation_id, states[conversation_id], items)
+            if change is not None:
+                changes.append(change)
+        return changes
+
+    def _replay(
+        self, conversation_id: int, before: UnreadState, items: list[_StoredMessage]
+    ) -> _SlackChange | None:
+        unread, unread_since, holder = before.unread, before.unread_since, before.claimed_by
+        claimed_by = None
+        for item in items:
+            message = item.message
+            if item.side == "contact":
+                if not unread:
+                    unread, unread_since = True, item.entry.received_at
+                continue
+            unread, unread_since = False, None
+            assert message.user_id is not None
+            if (
+                message.is_reply
+                and holder is None
+                and self._lookups.autoclaim_enabled(message.thread.team, message.user_id)
+            ):
+                outcome = claim_conversation(
+                    self._session, conversation_id, user_id=message.user_id, source="autoclaim"
+                )
+                holder = outcome.holder
+                if outcome.won:
+                    claimed_by = message.user_id
+
+        if (unread, unread_since) != (before.unread, before.unread_since):
+            set_unread_state(
+                self._session, conversation_id, unread=unread, unread_since=unread_since
+            )
+        changes = ThreadChanges(claimed_by=claimed_by)
+        if unread != before.unread:
+            changes.marker = "add" if unread else "remove"
+            changes.reaction = self._lookups.unread_reaction(items[0].message.thread.team)
+        if changes.marker is None and changes.claimed_by is None:
+            return None
+        last = items[-1]
+        assert last.entry.client is not None
+        return _SlackChange(last.entry.client, last.message.thread, changes)
+
+
+def _thread_key(entry: _Queued) -> ThreadKey:
+    assert entry.message is not None
+    thread = entry.message.thread
+    return (thread.team, thread.channel, thread.thread_ts)
+
+
+def _first_of_each_message(entries: list[_Queued]) -> list[_Queued]:
+    """Drop redeliveries within the batch: the first event of each (team, channel, ts) stays."""
+    seen: set[tuple[str, str, str]] = set()
+    first = []
+    for entry in entries:
+        assert entry.message is not None
+        thread = entry.message.thread
+        key = (thread.team, thread.channel, entry.message.ts)
+        if key not in seen:
+            seen.add(key)
+            first.append(entry)
+    return first
+
+
+class _SlackNotifier:
+    """Makes the Slack calls of committed batches on one thread, in the order of the commits.
+
+    One thread keeps a conversation's reactions.add and reactions.remove in commit order, and
+    a slow Web API call never holds up the writer's next transaction.
+    """
+
+    def __init__(self) -> None:
+        self._queue: queue.SimpleQueue[tuple[list[_SlackChange], list[threading.Event]] | None]
+        self._queue = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="message-slack-calls", daemon=True)
+        self._thread.start()
+
+    def submit(self, changes: list[_SlackChange], done: list[threading.Event]) -> None:
+        """Queue the calls, then set the events once they and every earlier call are made."""
+        self._queue.put((changes, done))
+
+    def stop(self, timeout: float) -> None:
+        if self._thread is None:
+            return
+        self._queue.put(None)
+        self._thread.join(timeout)
+        if self._thread.is_alive():
+            log.error("message Slack calls did not finish within %ss", timeout)
+
+    def _run(self) -> None:
+        while (task := self._queue.get()) is not None:
+            changes, done = task
+            for change in changes:
+                try:
+                    _apply(change.client, change.thread, change.changes)
+                except Exception:  # noqa: BLE001 (a network error must not end the thread)
+                    thread = change.thread
+                    log.exception(
+                        "unread marker or autoclaim reply not sent team=%s channel=%s thread=%s",
+                        thread.team,
+                        thread.channel,
+                        thread.thread_ts,
+                    )
+            for event in done:
+                event.set()
 
 
 def _apply(client: WebClient, thread: ThreadRef, changes: ThreadChanges) -> None:

@@ -13,6 +13,7 @@ from storage.export import EXPORT_COLUMNS, export_rows
 from storage.teams import TeamExists, add_team, list_teams, remove_team, team_members
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{1,31}$")
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _CHANNEL_ID = re.compile(r"^[CG][A-Z0-9]{1,31}$")
 
 
@@ -64,6 +65,9 @@ def _csv_value(value: Any) -> Any:
         return ""
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
+        # A spreadsheet would run such a cell as a formula; a leading quote shows it as text.
+        return "'" + value
     return value
 
 

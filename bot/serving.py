@@ -63,13 +63,20 @@ class BackgroundServer:
 class TrackingExecutor(ThreadPoolExecutor):
     """A listener executor that can wait until every listener it started has finished.
 
-    The demo and the tests wait on it to know that a request caused all it will cause.
+    The demo and the tests wait on it to know that a request caused all it will cause. Work
+    that listeners hand to another thread, such as the message writer's queue, is covered by
+    a drain: a function that wait_idle calls with its timeout once no listener runs.
     """
 
     def __init__(self, max_workers: int = 8) -> None:
         super().__init__(max_workers=max_workers, thread_name_prefix="listener")
         self._pending = 0
         self._idle = threading.Condition()
+        self._drains: list[Callable[[float], None]] = []
+
+    def add_drain(self, drain: Callable[[float], None]) -> None:
+        """Make wait_idle also call `drain(timeout)` after the listeners have finished."""
+        self._drains.append(drain)
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
         with self._idle:
@@ -84,10 +91,16 @@ class TrackingExecutor(ThreadPoolExecutor):
             self._idle.notify_all()
 
     def wait_idle(self, timeout: float = 10.0) -> None:
-        """Block until no listener runs; raise AssertionError after `timeout` seconds."""
+        """Block until no listener runs and every drain returned.
+
+        Raises AssertionError when a listener still runs after `timeout` seconds, and
+        whatever a drain raises when it times out.
+        """
         with self._idle:
             if not self._idle.wait_for(lambda: self._pending == 0, timeout=timeout):
                 raise AssertionError(f"{self._pending} listener(s) still running after {timeout}s")
+        for drain in self._drains:
+            drain(timeout)
 
 
 class LocalBot:
@@ -117,6 +130,8 @@ class LocalBot:
         self.executor = TrackingExecutor()
         self.outbox = build_outbox(self.settings, self.session_scope)
         self.recorder = MessageRecorder(self.session_scope)
+        # Waiting for the listeners also waits until the messages they queued are stored.
+        self.executor.add_drain(self.recorder.flush)
         self.app = create_app(
             self.settings,
             session_scope=self.session_scope,
@@ -124,7 +139,9 @@ class LocalBot:
             outbox=self.outbox,
             recorder=self.recorder,
         )
-        self.server = BackgroundServer(create_web_app(self.app, self.engine))
+        self.server = BackgroundServer(
+            create_web_app(self.app, self.engine, signing_secret=self.settings.signing_secret)
+        )
         self._stopped = False
 
     def start(self, *, outbox: bool = True) -> LocalBot:
@@ -154,12 +171,7 @@ class LocalBot:
         return post_to_bot(self.events_url, payload, self.settings.signing_secret, **options)
 
     def post_and_settle(self, payload: dict[str, Any], **options: Any) -> int:
-        """Send a payload, wait for every listener it started, and return the HTTP status.
-
-        Waiting covers the message writer too: what the listeners queued is stored and its
-        Slack calls are made.
-        """
+        """Send a payload, wait for every listener it started, and return the HTTP status."""
         status, _headers, _body = self.post(payload, **options)
         self.executor.wait_idle()
-        self.recorder.flush()
         return status

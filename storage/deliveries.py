@@ -16,6 +16,7 @@ from storage.models import (
     DeliveryDraft,
     DeliveryRecipient,
     JobApplication,
+    TeamMember,
     utcnow,
 )
 from storage.upsert import insert_ignoring_conflict
@@ -254,3 +255,26 @@ def deliveries_between(
     if until is not None:
         statement = statement.where(Delivery.delivered_at < until)
     return list(session.exec(statement.order_by(Delivery.delivered_at, Delivery.id)))
+
+
+def allowed_acceptors(
+    session: Session, recipient_id: int, *, workspace_id: str | None
+) -> set[str] | None:
+    """Return who may accept a hand-off, or None when it is unknown in the workspace.
+
+    A user recipient (an email address resolved to a Slack user included) may accept their
+    own hand-off; for a team, its members may. An empty set means anyone who sees the card,
+    as for a team that has a hand-off channel and no members.
+    """
+    recipient = session.get(DeliveryRecipient, recipient_id)
+    if recipient is None:
+        return None
+    delivery = session.get(Delivery, recipient.delivery_id)
+    if delivery is None or (workspace_id is not None and delivery.workspace_id != workspace_id):
+        return None
+    if recipient.kind == "team" and recipient.team_id is not None:
+        members = session.exec(
+            select(TeamMember.user_id).where(TeamMember.team_id == recipient.team_id)
+        )
+        return set(members)
+    return {recipient.user_id} if recipient.user_id else set()

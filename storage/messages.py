@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Session, select
@@ -16,6 +18,9 @@ from storage.upsert import insert_ignoring_conflict
 READ_EVENT = "read"
 
 SIDES = ("contact", "team", "bot")
+
+# A message's key, unique among stored messages: (workspace_id, channel_id, ts).
+MessageKey = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
@@ -64,6 +69,130 @@ def store_message(
             "received_at": now or utcnow(),
         },
         conflict_on=["workspace_id", "channel_id", "ts"],
+    )
+
+
+@dataclass(frozen=True)
+class ThreadMessage:
+    """A new message with the conversation it belongs to, as store_messages takes it."""
+
+    conversation_id: int
+    workspace_id: str
+    channel_id: str
+    thread_ts: str
+    message: NewMessage
+    received_at: datetime
+
+    @property
+    def key(self) -> MessageKey:
+        return (self.workspace_id, self.channel_id, self.message.ts)
+
+
+def store_messages(session: Session, messages: Sequence[ThreadMessage]) -> set[MessageKey]:
+    """Insert many messages with one statement; return the keys of those that went in.
+
+    A message stored before, by this or another process, or twice in `messages`, is inserted
+    once: the database skips a row whose (workspace, channel, ts) exists already.
+    """
+    for entry in messages:
+        if entry.message.side not in SIDES:
+            raise ValueError(f"side {entry.message.side!r} is not one of {', '.join(SIDES)}")
+    if not messages:
+        return set()
+    # Sorted by key, so that two processes inserting the same messages wait on each other in
+    # one order and cannot deadlock.
+    rows = [_message_row(entry) for entry in sorted(messages, key=lambda entry: entry.key)]
+    dialect = session.get_bind().dialect
+    columns = Message.__table__.c  # type: ignore[attr-defined]
+    # The column types' own conversions, so the rows are stored exactly as the ORM stores them.
+    to_timestamp = columns.received_at.type.dialect_impl(dialect).bind_processor(dialect)
+    if dialect.name == "postgresql":
+        arrays = [list(values) for values in zip(*rows, strict=True)]
+        arrays[_FILE_NAMES] = [json.dumps(names) for names in arrays[_FILE_NAMES]]
+        arrays[_RECEIVED_AT] = [to_timestamp(value) for value in arrays[_RECEIVED_AT]]
+        parameters = dict(zip(_INSERTED_COLUMNS, arrays, strict=True))
+        result = session.execute(_INSERT_FROM_ARRAYS, parameters)
+    elif dialect.name == "sqlite":
+        to_json = columns.file_names.type.dialect_impl(dialect).bind_processor(dialect)
+        encoded = [
+            [*row[:_FILE_NAMES], to_json(row[_FILE_NAMES]), to_timestamp(row[_RECEIVED_AT])]
+            for row in rows
+        ]
+        result = session.execute(_INSERT_FROM_JSON, {"rows": json.dumps(encoded)})
+    else:
+        raise NotImplementedError(f"database dialect {dialect.name!r} is not supported")
+    return {(row[0], row[1], row[2]) for row in result}
+
+
+# The rows travel as one parameter per column (PostgreSQL arrays) or as one JSON document
+# (SQLite), so the statement text is the same for every batch size. The drivers then reuse
+# its parsed form. A multi-row VALUES list is new text for each size, and psycopg spent more
+# time parsing it than the rest of the batch cost.
+_INSERTED_COLUMNS = (
+    "workspace_id",
+    "conversation_id",
+    "channel_id",
+    "thread_ts",
+    "ts",
+    "user_id",
+    "bot_id",
+    "side",
+    "subtype",
+    "text",
+    "file_names",
+    "received_at",
+)
+_FILE_NAMES = _INSERTED_COLUMNS.index("file_names")
+_RECEIVED_AT = _INSERTED_COLUMNS.index("received_at")
+_POSTGRESQL_ARRAY_TYPES = (
+    "varchar[]",
+    "integer[]",
+    "varchar[]",
+    "varchar[]",
+    "varchar[]",
+    "varchar[]",
+    "varchar[]",
+    "varchar[]",
+    "varchar[]",
+    "varchar[]",
+    "json[]",
+    "timestamp[]",
+)
+_ON_CONFLICT = (
+    "ON CONFLICT (workspace_id, channel_id, ts) DO NOTHING RETURNING workspace_id, channel_id, ts"
+)
+_INSERT_FROM_ARRAYS = sa.text(
+    f"INSERT INTO message ({', '.join(_INSERTED_COLUMNS)}) SELECT * FROM unnest("
+    + ", ".join(
+        f"CAST(:{name} AS {kind})"
+        for name, kind in zip(_INSERTED_COLUMNS, _POSTGRESQL_ARRAY_TYPES, strict=True)
+    )
+    + f") {_ON_CONFLICT}"
+)
+# SQLite needs the WHERE clause: without one, it would read ON CONFLICT as part of the SELECT.
+_INSERT_FROM_JSON = sa.text(
+    f"INSERT INTO message ({', '.join(_INSERTED_COLUMNS)}) SELECT "
+    + ", ".join(f"json_extract(value, '$[{index}]')" for index in range(len(_INSERTED_COLUMNS)))
+    + f" FROM json_each(:rows) WHERE true {_ON_CONFLICT}"
+)
+
+
+def _message_row(entry: ThreadMessage) -> tuple[Any, ...]:
+    """Return the entry's values in the order of _INSERTED_COLUMNS."""
+    message = entry.message
+    return (
+        entry.workspace_id,
+        entry.conversation_id,
+        entry.channel_id,
+        entry.thread_ts,
+        message.ts,
+        message.user_id,
+        message.bot_id,
+        message.side,
+        message.subtype,
+        message.text,
+        list(message.file_names),
+        entry.received_at,
     )
 
 
@@ -178,6 +307,73 @@ def contact_exists(session: Session, *, workspace_id: str, contact_id: int) -> b
         Contact.workspace_id == workspace_id, Contact.id == contact_id
     )
     return session.exec(statement).first() is not None
+
+
+def find_contact_users(
+    session: Session, *, workspace_id: str, user_ids: Collection[str]
+) -> set[str]:
+    """Return the Slack users among `user_ids` that are linked to a contact of the workspace."""
+    if not user_ids:
+        return set()
+    # Table columns, not ORM attributes: a Core statement skips the ORM's compile step.
+    contact = Contact.__table__.c  # type: ignore[attr-defined]
+    statement = (
+        sa.select(contact.slack_user_id)
+        .where(contact.workspace_id == workspace_id, contact.slack_user_id.in_(list(user_ids)))
+        .distinct()
+    )
+    return {user_id for (user_id,) in session.execute(statement) if user_id is not None}
+
+
+@dataclass(frozen=True)
+class UnreadState:
+    """The columns of a conversation that recording a message may change."""
+
+    unread: bool
+    unread_since: datetime | None
+    claimed_by: str | None
+
+
+def lock_unread_states(
+    session: Session, conversation_ids: Collection[int]
+) -> dict[int, UnreadState]:
+    """Read the conversations' unread state and holder, locking their rows until the commit.
+
+    PostgreSQL takes row locks (SELECT ... FOR UPDATE) in id order, so two processes cannot
+    deadlock on them. SQLite has no row locks: there the caller must have written in this
+    transaction already, because SQLite then holds its one write lock until the commit.
+    """
+    if not conversation_ids:
+        return {}
+    conversation = Conversation.__table__.c  # type: ignore[attr-defined]
+    statement = (
+        sa.select(
+            conversation.id,
+            conversation.unread,
+            conversation.unread_since,
+            conversation.claimed_by,
+        )
+        .where(conversation.id.in_(sorted(conversation_ids)))
+        .order_by(conversation.id)
+        .with_for_update()
+    )
+    return {
+        row.id: UnreadState(
+            unread=row.unread, unread_since=row.unread_since, claimed_by=row.claimed_by
+        )
+        for row in session.execute(statement)
+    }
+
+
+def set_unread_state(
+    session: Session, conversation_id: int, *, unread: bool, unread_since: datetime | None
+) -> None:
+    """Overwrite the conversation's unread state, which lock_unread_states locked."""
+    session.execute(
+        sa.update(Conversation)
+        .where(Conversation.id == conversation_id)
+        .values(unread=unread, unread_since=unread_since)
+    )
 
 
 def mark_unread(session: Session, conversation_id: int, *, now: datetime | None = None) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from storage.conversations import ensure_workspace
 from storage.models import WorkspaceSetting, utcnow
@@ -28,3 +28,22 @@ def put_setting(
     setting.updated_at = utcnow()
     session.add(setting)
     session.flush()
+
+
+def delete_setting(session: Session, workspace_id: str, key: str) -> bool:
+    """Remove the stored value, so the workspace keeps the default; return whether one was."""
+    setting = session.get(WorkspaceSetting, (workspace_id, key))
+    if setting is None:
+        return False
+    session.delete(setting)
+    session.flush()
+    return True
+
+
+def list_settings(session: Session, workspace_id: str) -> list[tuple[str, Any]]:
+    statement = (
+        select(WorkspaceSetting.key, WorkspaceSetting.value)
+        .where(WorkspaceSetting.workspace_id == workspace_id)
+        .order_by(WorkspaceSetting.key)
+    )
+    return [(key, value) for key, value in session.exec(statement)]

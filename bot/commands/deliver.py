@@ -54,6 +54,7 @@ from storage.deliveries import (
     NewDelivery,
     NewRecipient,
     accept_recipient,
+    allowed_acceptors,
     create_delivery,
     load_draft,
     save_draft,
@@ -270,9 +271,19 @@ class DeliverFlow:
         """Record who accepted the hand-off; the first click wins, and every copy shows it."""
         ack()
 
-        recipient_id = int(body["actions"][0]["value"])
+        value = body["actions"][0].get("value", "")
+        if not value.isdigit():
+            raise UserError("This Accept button is damaged. Ask the agent to deliver again.")
+        recipient_id = int(value)
         user_id = body["user"]["id"]
+        team_id = (body.get("team") or {}).get("id")
         with self.session_scope() as session:
+            allowed = allowed_acceptors(session, recipient_id, workspace_id=team_id)
+            if allowed is None:
+                raise UserError("This hand-off no longer exists.")
+            if allowed and user_id not in allowed:
+                shown = ", ".join(f"<@{member}>" for member in sorted(allowed))
+                raise UserError(f"This hand-off is for {shown}; only they can accept it.")
             recipient, won = accept_recipient(session, recipient_id, user_id=user_id)
             if recipient is None:
                 raise UserError("This hand-off no longer exists.")

@@ -260,6 +260,16 @@ def handle_note_submission(
     if not text:
         ack(response_action="errors", errors={ids.NOTE_BLOCK: "Write the note before saving."})
         return
+    if len(text) > MAX_NOTE_LENGTH:
+        # Slack's client enforces the input's max_length, but a request may come from elsewhere.
+        ack(
+            response_action="errors",
+            errors={
+                ids.NOTE_BLOCK: f"The note has {len(text)} characters; the limit is "
+                f"{MAX_NOTE_LENGTH}. Shorten it or split it into several notes."
+            },
+        )
+        return
     thread = ThreadRef.from_metadata(view.get("private_metadata", ""))
     if thread is None:
         ack(

@@ -91,3 +91,22 @@ def test_user_token_stays_out_of_repr():
 
     assert settings.user_token == "xoxp-1-usersecret"
     assert "usersecret" not in repr(settings)
+
+
+@pytest.mark.parametrize(
+    ("url", "fragment"),
+    [
+        ("sqlite:///", "names no SQLite file"),
+        ("sqlite://", "names no SQLite file"),
+        ("sqlite:///:memory:", "names no SQLite file"),
+        ("postgresql://u@db:notaport/x", "DATABASE_URL is invalid"),
+    ],
+)
+def test_database_url_must_name_a_database(url, fragment):
+    with pytest.raises(ConfigError, match=fragment):
+        Settings.from_env({**VALID, "DATABASE_URL": url})
+
+
+def test_log_level_error_shows_value_as_typed():
+    with pytest.raises(ConfigError, match="'verbose'"):
+        Settings.from_env({**VALID, "LOG_LEVEL": "verbose"})

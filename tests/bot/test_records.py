@@ -167,3 +167,56 @@ def test_cli_export_and_team_wiring(tmp_path):
     assert exported.stdout.splitlines() == [",".join(EXPORT_COLUMNS)]
     assert bad.returncode == 2
     assert "--since 'soon' is invalid" in bad.stderr
+
+
+def test_export_csv_defuses_formulas(session_scope):
+    with session_scope() as session:
+        conversation = get_or_create_conversation(
+            session, workspace_id="T1", channel_id="C1", thread_ts="1700000000.000100"
+        )
+        create_delivery(
+            session,
+            NewDelivery(
+                submission_key="VF",
+                conversation=conversation,
+                application_id=None,
+                contact_id=None,
+                status="spam",
+                reason=None,
+                reason_text=None,
+                notes='=HYPERLINK("http://example.com","x")',
+                rating=None,
+                delivered_by="U1",
+                recipients=[],
+            ),
+        )
+    out = io.StringIO()
+
+    export_deliveries(session_scope, out, since=None, until=None, file_format="csv")
+
+    [row] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert row["notes"] == '\'=HYPERLINK("http://example.com","x")'
+
+
+def test_cli_export_rejects_empty_period_and_bad_output(tmp_path):
+    env = caretbot_env(None, tmp_path)
+
+    reversed_period = run_caretbot(
+        "export",
+        "deliveries",
+        "--since",
+        "2026-12-01",
+        "--until",
+        "2026-11-01",
+        env=env,
+        cwd=tmp_path,
+    )
+    bad_output = run_caretbot(
+        "export", "deliveries", "--output", str(tmp_path / "no" / "x.csv"), env=env, cwd=tmp_path
+    )
+
+    assert reversed_period.returncode == 2
+    assert "is not after --since" in reversed_period.stderr
+    assert bad_output.returncode == 2
+    assert "Give a file in a folder that exists" in bad_output.stderr
+    assert "Traceback" not in bad_output.stderr

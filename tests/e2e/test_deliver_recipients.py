@@ -399,3 +399,19 @@ def test_export_csv_row_per_recipient(bot, slack, people):
     assert header.startswith("delivery_id,workspace_id,channel_id,thread_ts")
     assert ",user,U0RECRUIT,,,notified," in lines[0]
     assert ",email,,,outside@agency.example,pending_email," in lines[1]
+
+
+def test_stranger_cannot_accept_handoff(bot, slack, people):
+    root = new_ts()
+    deliver_qualified(bot, slack, root, step2_state(RECRUITER))
+    [dm] = posts_to(slack, RECRUITER)
+
+    click_accept(bot, slack, AGENT, dm)
+    settle_outbox(bot)
+
+    [(_delivery, [recipient])], _conversation = stored_deliveries(bot, root)
+    assert recipient.accepted_by is None
+    assert slack.calls_to("chat.update") == []
+    [refusal] = [c for c in slack.calls_to("chat.postEphemeral") if c.args["user"] == AGENT][-1:]
+    assert "only they can accept it" in refusal.args["text"]
+    assert f"<@{RECRUITER}>" in refusal.args["text"]

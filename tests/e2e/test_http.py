@@ -7,7 +7,7 @@ import urllib.request
 
 import pytest
 
-from bot.slackdouble.payloads import message_event, new_ts, url_verification
+from bot.slackdouble.payloads import encode_for_http, message_event, new_ts, url_verification
 from bot.slackdouble.signing import post_to_bot
 from tests.support import AGENT, CHANNEL
 
@@ -103,3 +103,51 @@ def test_get_on_events_is_not_allowed(bot, path):
         urllib.request.urlopen(request, timeout=5)
 
     assert raised.value.code == 405
+
+
+@pytest.mark.parametrize("timestamp", ["x", "", "12.5", "-1"])
+def test_malformed_timestamp_is_rejected_quietly(bot, slack, timestamp):
+    body, content_type = encode_for_http(
+        message_event("^help", user="U0VICTIM", channel="C0ANY", thread_ts=new_ts())
+    )
+    request = urllib.request.Request(
+        bot.events_url,
+        data=body,
+        method="POST",
+        headers={
+            "Content-Type": content_type,
+            "X-Slack-Request-Timestamp": timestamp,
+            "X-Slack-Signature": "v0=" + "0" * 64,
+        },
+    )
+
+    with pytest.raises(urllib.error.HTTPError) as raised:
+        urllib.request.urlopen(request, timeout=5)
+    bot.executor.wait_idle()
+
+    assert raised.value.code == 401
+    assert slack.calls == []
+
+
+def test_rejected_body_is_not_logged(bot, caplog):
+    caplog.set_level(logging.DEBUG)
+    secret_text = "candidate salary 120k"
+
+    status, _headers, _body = post_to_bot(
+        bot.events_url,
+        message_event(f"^note {secret_text}", user=AGENT, channel=CHANNEL),
+        "wrong-secret",
+    )
+
+    assert status == 401
+    assert "120k" not in caplog.text
+
+
+def test_oversized_body_is_refused(bot, slack):
+    payload = message_event("x" * 1_100_000, user=AGENT, channel=CHANNEL)
+
+    status, _headers, _body = bot.post(payload)
+    bot.executor.wait_idle()
+
+    assert status == 413
+    assert slack.calls == []
