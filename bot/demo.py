@@ -162,6 +162,18 @@ class Demo:
             verb = "opens" if method == "views.open" else "fills in"
             heading = f"caretbot {verb} a form titled {title!r}:"
             args = response["view"]
+        elif method in _LOOKUPS:
+            return
+        elif method == "files.completeUploadExternal":
+            [file] = args["files"] if isinstance(args["files"], list) else json.loads(args["files"])
+            content = (self.slack.file_content(file["id"]) or b"").decode("utf-8")
+            print(f"  caretbot sends {file.get('title')!r} to Ann's DM:", file=self.out)
+            lines = content.splitlines()
+            for line in lines[:14]:
+                print(f"    | {_plain(line)}", file=self.out)
+            if len(lines) > 14:
+                print(f"    | … {len(lines) - 14} more lines", file=self.out)
+            return
         elif method == "reactions.add":
             print(f"  caretbot marks the thread unread with :{args['name']}:", file=self.out)
             return
@@ -184,6 +196,21 @@ class Demo:
     def last_view(self) -> dict[str, Any]:
         [*_, opened] = self.slack.calls_to("views.open")
         return self.slack.view(opened.response["view"]["id"])
+
+
+# Web API calls that only read or prepare, which a person never sees.
+_LOOKUPS = frozenset(
+    {
+        "users.info",
+        "conversations.info",
+        "conversations.replies",
+        "conversations.open",
+        "chat.getPermalink",
+        "files.getUploadURLExternal",
+        "upload",
+        "auth.test",
+    }
+)
 
 
 def render_blocks(blocks: list[dict[str, Any]], fallback: str) -> list[str]:
@@ -308,6 +335,10 @@ def deliver(demo: Demo) -> None:
     demo.submit(AGENT, response["view"], recipients, shown=f"Slack users: {NAMES[RECRUITER]}")
     button = demo.wait_for_handoff()
     demo.accept(RECRUITER, button)
+    demo.slack.reset()
+    demo.say(AGENT, "^stat")
+    demo.click(AGENT, demo.last_ephemeral_button())
+    demo.say(AGENT, "^transcript")
 
 
 def _select(value: str) -> dict[str, Any]:

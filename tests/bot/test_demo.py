@@ -33,3 +33,16 @@ def test_demo_plays_delivery_and_acceptance():
     assert "caretbot, to Rita (recruiter):" in text
     assert "Rita (recruiter) clicks [Accept] in the DM" in text
     assert "Accepted by @Rita (recruiter)" in text
+
+
+def test_demo_plays_stat_and_transcript():
+    out = io.StringIO()
+
+    run_demo(out)
+
+    text = out.getvalue()
+    assert "caretbot fills in a form titled 'Conversation stats'" in text
+    assert "*Messages:* 3 from the contact, 2 from the team" in text
+    assert "caretbot sends 'Transcript: conversation with Casey Candidate' to Ann's DM:" in text
+    assert "| Contact: Casey Candidate" in text
+    assert "Sent the transcript to your DM with caretbot" in text
