@@ -156,8 +156,12 @@ def _add_workspace_option(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_listen_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
-    parser.add_argument("--port", type=int, default=3000, help="TCP port to listen on")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=3000, help="TCP port to listen on (default: %(default)s)"
+    )
 
 
 def prepare_database(url: str) -> sa.Engine:
