@@ -251,7 +251,7 @@ def _run_serve(args: argparse.Namespace) -> int:
 
     def stop() -> None:
         outbox.stop()
-        # Stores the messages still queued; listeners that finish later store their own.
+        # Stores the messages still queued. A listener that finishes later stores its own.
         recorder.stop()
 
     _serve_until_stopped(

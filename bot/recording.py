@@ -120,9 +120,6 @@ class ThreadChanges:
 # for (a caret command's message, flush(), stop()) ends the wait at once.
 MAX_BATCH = 500
 BATCH_WINDOW_SECONDS = 0.02
-# A full queue blocks the listeners that enqueue, so a database that falls behind slows the
-# listeners down instead of filling the memory.
-MAX_QUEUED = 10_000
 # Conversation ids never change once created, so the writer keeps them. Past this many it
 # starts the cache afresh.
 MAX_CACHED_CONVERSATIONS = 100_000
@@ -150,7 +147,7 @@ class MessageRecorder:
     """Stores message events; the message listener queues every event before anything else.
 
     The writer thread starts with the first enqueue(). stop() stores what is queued and ends
-    it; it also runs at interpreter exit for a recorder that nobody stopped.
+    the thread. It also runs at interpreter exit if no caller stopped the recorder.
     """
 
     def __init__(
@@ -159,14 +156,16 @@ class MessageRecorder:
         *,
         max_batch: int = MAX_BATCH,
         batch_window: float = BATCH_WINDOW_SECONDS,
-        max_queued: int = MAX_QUEUED,
     ) -> None:
         if max_batch < 1:
             raise ValueError(f"max_batch must be at least 1, got {max_batch}")
         self._session_scope = session_scope
         self._max_batch = max_batch
         self._batch_window = batch_window
-        self._queue: queue.Queue[_Queued] = queue.Queue(maxsize=max_queued)
+        # NOTE: the queue has no bound. Bolt acknowledges each event before its listener runs
+        # and queues listeners without a bound too, so blocking here would only move the
+        # backlog of a database that falls behind into Bolt's executor.
+        self._queue: queue.SimpleQueue[_Queued] = queue.SimpleQueue()
         self._urgent = threading.Event()
         # Guards the state below, so no event is queued behind the stop marker.
         self._state_lock = threading.Lock()
@@ -225,7 +224,8 @@ class MessageRecorder:
             return
         if entry.done is not None and not entry.done.wait(COMMAND_WAIT_SECONDS):
             log.warning(
-                "message not stored within %ss, the command runs anyway team=%s channel=%s ts=%s",
+                "waiting for the message writer timed out after %ss, running the command anyway "
+                "team=%s channel=%s ts=%s",
                 COMMAND_WAIT_SECONDS,
                 body.get("team_id"),
                 event.get("channel"),
@@ -244,8 +244,8 @@ class MessageRecorder:
             self._put(_Queued(_FLUSH, done=done))
         if not done.wait(timeout):
             raise TimeoutError(
-                f"the message writer did not finish its queue within {timeout}s "
-                f"({self._queue.qsize()} events still queued)"
+                f"flushing the message writer timed out after {timeout}s with "
+                f"{self._queue.qsize()} events still queued"
             )
 
     def stop(self, timeout: float = 30.0) -> None:
@@ -266,7 +266,7 @@ class MessageRecorder:
         writer.join(timeout)
         if writer.is_alive():
             log.error(
-                "message writer did not stop within %ss; %d events still queued",
+                "stopping the message writer timed out after %ss with %d events still queued",
                 timeout,
                 self._queue.qsize(),
             )
@@ -295,7 +295,13 @@ class MessageRecorder:
         while True:
             batch = self._take_batch()
             stopping = batch[-1].kind == _STOP
-            self._write(batch)
+            try:
+                self._write(batch)
+            except Exception:  # noqa: BLE001 (the writer must outlive a bug in one batch)
+                log.exception("message batch failed events=%d", len(batch))
+                for entry in batch:
+                    if entry.done is not None:
+                        entry.done.set()
             if stopping:
                 log.info("message writer stopped")
                 return
@@ -330,7 +336,7 @@ class MessageRecorder:
                 stored = _BatchStore(session, self._conversation_ids).store(events)
         except Exception:  # noqa: BLE001 (one bad event must not lose the batch)
             log.exception("message batch not stored, storing its %d events one by one", len(events))
-            # A cached id may name a conversation that is gone; the next batch reads them again.
+            # A cached id may name a conversation that is gone, so the next batch reads them again.
             self._conversation_ids.clear()
             return self._store_one_by_one(events)
 
@@ -352,10 +358,7 @@ class MessageRecorder:
             assert entry.body is not None
             try:
                 change = self._store_one(entry)
-            except SQLAlchemyError:
-                _log_not_stored(entry.body)
-                continue
-            except Exception:  # noqa: BLE001 (the writer must go on with the next event)
+            except Exception:  # noqa: BLE001 (a database error or a bug in this event alone)
                 _log_not_stored(entry.body)
                 continue
             if change is not None:
@@ -387,7 +390,7 @@ class MessageRecorder:
     def _store_new(
         self, message: IncomingMessage, *, caretbot: bool, now: datetime | None = None
     ) -> ThreadChanges | None:
-        """Store one new message in its own transaction; return the Slack changes it needs."""
+        """Store one new message in its own transaction and return the Slack changes it needs."""
         thread = message.thread
         with self._session_scope() as session:
             conversation = get_or_create_conversation(
@@ -423,7 +426,7 @@ class MessageRecorder:
 def _queued_event(
     body: dict[str, Any], context: BoltContext, client: WebClient, *, wait: bool
 ) -> _Queued | None:
-    """Parse what the writer needs on the listener's thread; None for events it ignores."""
+    """Parse what the writer needs, on the listener's thread. Return None to ignore the event."""
     event = body["event"]
     subtype = event.get("subtype")
     done = threading.Event() if wait else None
@@ -599,7 +602,7 @@ def decide_side(session: Session, message: IncomingMessage, context: BoltContext
 def side_of(message: IncomingMessage, *, caretbot: bool, lookups: SideLookups) -> str:
     """Return "contact", "team" or "bot" by the rules in this module's docstring.
 
-    `caretbot` tells whether caretbot itself posted the message (is_caretbot).
+    `caretbot` is True when caretbot itself posted the message (see is_caretbot).
     """
     if caretbot:
         return "bot"
@@ -659,7 +662,8 @@ class _BatchLookups:
         checked.update(unchecked)
 
     def is_contact_user(self, workspace_id: str, user_id: str) -> bool:
-        self.read_contact_users(workspace_id, (user_id,))
+        if user_id not in self._checked_users.get(workspace_id, ()):
+            self.read_contact_users(workspace_id, (user_id,))
         return user_id in self._contact_users[workspace_id]
 
     def contact_exists(self, workspace_id: str, contact_id: int) -> bool:
@@ -753,7 +757,7 @@ class _SlackChange:
 
 @dataclass
 class _StoredBatch:
-    """What one batch stored: the conversation ids it used and the Slack calls it calls for."""
+    """The result of one batch: the conversation ids it used and the Slack calls it needs."""
 
     conversation_ids: dict[ThreadKey, int]
     inserted: int = 0
@@ -770,8 +774,8 @@ class _StoredMessage:
 class _BatchStore:
     """Stores one batch of queued events in the caller's transaction.
 
-    New messages go in first, with one executemany. Edits and deletions follow in the order
-    they arrived, so they also find messages that arrived earlier in the same batch.
+    New messages go in first, with one INSERT. Edits and deletions follow in the order they
+    arrived, so they also find messages that arrived earlier in the same batch.
     """
 
     def __init__(self, session: Session, known_conversations: dict[ThreadKey, int]) -> None:
@@ -924,7 +928,7 @@ def _first_of_each_message(entries: list[_Queued]) -> list[_Queued]:
 
 
 class _SlackNotifier:
-    """Makes the Slack calls of committed batches on one thread, in the order of the commits.
+    """The thread that makes the Slack calls of committed batches, in the order of the commits.
 
     One thread keeps a conversation's reactions.add and reactions.remove in commit order, and
     a slow Web API call never holds up the writer's next transaction.
@@ -949,7 +953,7 @@ class _SlackNotifier:
         self._queue.put(None)
         self._thread.join(timeout)
         if self._thread.is_alive():
-            log.error("message Slack calls did not finish within %ss", timeout)
+            log.error("stopping the message Slack calls timed out after %ss", timeout)
 
     def _run(self) -> None:
         while (task := self._queue.get()) is not None:
@@ -970,9 +974,11 @@ class _SlackNotifier:
 
 
 def _apply(client: WebClient, thread: ThreadRef, changes: ThreadChanges) -> None:
-    # NOTE: a contact's message and a team reply handled at the same moment can send
-    # reactions.add and reactions.remove in the opposite order of their commits. The marker
-    # then stays on a conversation that no longer waits, until ^read takes it off.
+    # NOTE: the writer's one Slack-calls thread keeps one process's calls in commit order. A
+    # contact's message and a team reply that two processes, or record() on two threads,
+    # handle at the same moment can still send reactions.add and reactions.remove in the
+    # opposite order of their commits. The marker then stays on a conversation that no longer
+    # waits, until ^read takes it off.
     if changes.marker == "add":
         add_unread_marker(client, thread, changes.reaction)
     elif changes.marker == "remove":

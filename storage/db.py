@@ -22,6 +22,9 @@ def create_db_engine(url: str, *, echo: bool = False) -> sa.Engine:
         )
         sa.event.listen(engine, "connect", _configure_sqlite)
         return engine
+    # pool_pre_ping costs a round trip per checkout, and the message writer checks out once per
+    # batch, not once per message. It replaces a connection that the server closed (a restart,
+    # an idle timeout) before a command uses it, which pool_recycle alone would not notice.
     return sa.create_engine(url, echo=echo, pool_pre_ping=True)
 
 
