@@ -330,7 +330,7 @@ def _run_import_contacts(args: argparse.Namespace) -> int:
     from bot.contact_import import run_contact_import
 
     scope = _records_scope()
-    workspace_id = args.workspace or _workspace_of_token()
+    workspace_id = _workspace(args)
     return run_contact_import(
         args.file,
         session_scope=scope,
@@ -351,7 +351,7 @@ def _run_team_add(args: argparse.Namespace) -> int:
     return add_team_command(
         scope,
         sys.stdout,
-        workspace_id=args.workspace or _workspace_of_token(),
+        workspace_id=_workspace(args),
         name=args.name,
         members=args.member,
         channel=args.channel,
@@ -362,18 +362,14 @@ def _run_team_list(args: argparse.Namespace) -> int:
     from bot.records import list_teams_command
 
     scope = _records_scope()
-    return list_teams_command(
-        scope, sys.stdout, workspace_id=args.workspace or _workspace_of_token()
-    )
+    return list_teams_command(scope, sys.stdout, workspace_id=_workspace(args))
 
 
 def _run_team_remove(args: argparse.Namespace) -> int:
     from bot.records import remove_team_command
 
     scope = _records_scope()
-    return remove_team_command(
-        scope, sys.stdout, workspace_id=args.workspace or _workspace_of_token(), name=args.name
-    )
+    return remove_team_command(scope, sys.stdout, workspace_id=_workspace(args), name=args.name)
 
 
 def _run_settings_list(args: argparse.Namespace) -> int:

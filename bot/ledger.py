@@ -10,7 +10,7 @@ from storage.db import SessionScope
 from storage.events import claim_event, purge_events
 from storage.models import utcnow
 
-# Slack retries a failed event delivery three times within about five minutes; a day of keys
+# Slack retries a failed event delivery three times within about five minutes. A day of keys
 # also covers a Socket Mode reconnect that redelivers what was not acknowledged.
 KEEP_EVENT_IDS = timedelta(days=1)
 PURGE_EVERY = timedelta(hours=1)

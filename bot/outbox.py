@@ -26,7 +26,7 @@ POLL_INTERVAL = 5.0  # seconds between looks for due messages when nobody wakes 
 
 @dataclass(frozen=True)
 class Landed:
-    """Where a sent message landed, so it can be updated later."""
+    """The channel and ts of a sent message, kept so the message can be updated later."""
 
     channel_id: str | None = None
     message_ts: str | None = None

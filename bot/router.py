@@ -36,7 +36,7 @@ class CaretCommand:
 
 @dataclass(frozen=True)
 class CommandRequest:
-    """What a command handler needs: who typed which command in which thread."""
+    """The input of a command handler: the command, its thread, the user and a client."""
 
     command: CaretCommand
     thread: ThreadRef

@@ -19,7 +19,7 @@ from storage.db import ping
 log = logging.getLogger(__name__)
 
 
-# Slack's largest requests are modal submissions of big views, far below this; anything
+# Slack's largest requests are modal submissions of big views, far below this. Anything
 # larger is refused before it is read, so a stranger cannot make the process buffer it.
 MAX_BODY_BYTES = 1_000_000
 

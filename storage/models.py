@@ -207,7 +207,7 @@ class Delivery(SQLModel, table=True):
 
 
 class DeliveryRecipient(SQLModel, table=True):
-    """Who a delivery went to: a Slack user, a team, or an email address."""
+    """A recipient of a delivery: a Slack user, a team, or an email address."""
 
     id: int | None = Field(default=None, primary_key=True)
     delivery_id: int = Field(foreign_key="delivery.id", index=True)

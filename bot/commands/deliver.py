@@ -103,7 +103,7 @@ class DeliverFlow:
 
     def _open(self, client: WebClient, trigger_id: str, thread: ThreadRef) -> None:
         # The loading view goes out before any query, because the trigger dies 3 seconds
-        # after the click; the real step 1 replaces it once the data is read.
+        # after the click. The real step 1 replaces it once the data is read.
         view_id = open_modal(client, trigger_id, loading_view(thread))
 
         context = self._context(thread)

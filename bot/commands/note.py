@@ -279,7 +279,7 @@ def handle_note_submission(
         return
 
     # Storing before the acknowledgement keeps the typed note in the open modal if the
-    # database fails; a single insert takes milliseconds, well inside Slack's 3 seconds.
+    # database fails. A single insert takes milliseconds, well inside Slack's 3 seconds.
     _store_note(session_scope, thread, body["user"]["id"], text, "modal")
     ack()
 
