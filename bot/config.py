@@ -13,6 +13,7 @@ from sqlalchemy.exc import ArgumentError
 
 DEFAULT_API_URL = "https://slack.com/api/"
 DEFAULT_DATABASE_URL = "sqlite:///caretbot.db"
+DEFAULT_LINK_DAYS = 14
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 
 
@@ -31,6 +32,12 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     api_url: str = DEFAULT_API_URL
     log_level: str = "INFO"
+    # Email to recipients outside Slack, and the portal they read it in. Without smtp_url
+    # such deliveries are stored and the email waits until it is set.
+    smtp_url: str | None = field(default=None, repr=False)  # may carry a password
+    mail_from: str | None = None
+    public_url: str | None = None  # base of every link in an email, e.g. https://caret.example.com
+    link_days: int = DEFAULT_LINK_DAYS  # how long a sign-in link in an email stays valid
 
     @classmethod
     def from_env(
@@ -61,7 +68,15 @@ class Settings:
             database_url=_database_url(env),
             api_url=_api_url(env),
             log_level=_log_level(env),
+            smtp_url=_smtp_url(env),
+            mail_from=_mail_from(env),
+            public_url=_public_url(env),
+            link_days=_link_days(env),
         )
+
+    @property
+    def email_enabled(self) -> bool:
+        return self.smtp_url is not None
 
 
 def _required(env: Mapping[str, str], name: str, prefix: str | None, what: str) -> str:
@@ -121,6 +136,64 @@ def _api_url(env: Mapping[str, str]) -> str:
             f"Leave it unset for {DEFAULT_API_URL}."
         )
     return value if value.endswith("/") else value + "/"
+
+
+def _smtp_url(env: Mapping[str, str]) -> str | None:
+    value = env.get("SMTP_URL", "").strip()
+    if not value:
+        return None
+    parsed = urlparse(value)
+    try:
+        parsed.port  # noqa: B018 (parsing the port raises ValueError for a non-number)
+    except ValueError:
+        parsed = None
+    if parsed is None or parsed.scheme not in ("smtp", "smtps") or not parsed.hostname:
+        # The URL may hold a password, so only its scheme goes into the message.
+        scheme = value.split(":", 1)[0]
+        raise ConfigError(
+            f"SMTP_URL is invalid (scheme {scheme!r}): use smtp://user:password@host:587 "
+            f"(STARTTLS) or smtps://user:password@host:465 (TLS)."
+        )
+    if not env.get("MAIL_FROM", "").strip():
+        raise ConfigError(
+            "MAIL_FROM is not set, but SMTP_URL is: give the sender of caretbot's email, "
+            'e.g. MAIL_FROM="caretbot <caretbot@example.com>".'
+        )
+    return value
+
+
+def _mail_from(env: Mapping[str, str]) -> str | None:
+    value = env.get("MAIL_FROM", "").strip()
+    if value and "@" not in value:
+        raise ConfigError(
+            f"MAIL_FROM is invalid: {value!r} has no email address. "
+            'Use e.g. MAIL_FROM="caretbot <caretbot@example.com>".'
+        )
+    return value or None
+
+
+def _public_url(env: Mapping[str, str]) -> str | None:
+    value = env.get("PUBLIC_URL", "").strip()
+    if not value:
+        return None
+    parsed = urlparse(value)
+    if parsed.scheme not in ("http", "https") or not parsed.netloc:
+        raise ConfigError(
+            f"PUBLIC_URL is invalid: {value!r} is not an http(s) URL. Give the address people "
+            f"open caretbot at, e.g. https://caret.example.com."
+        )
+    return value.rstrip("/")
+
+
+def _link_days(env: Mapping[str, str]) -> int:
+    typed = env.get("LINK_DAYS", "").strip()
+    if not typed:
+        return DEFAULT_LINK_DAYS
+    if not typed.isdigit() or not 1 <= int(typed) <= 365:
+        raise ConfigError(
+            f"LINK_DAYS is invalid: {typed!r}. Give a whole number of days from 1 to 365."
+        )
+    return int(typed)
 
 
 def _log_level(env: Mapping[str, str]) -> str:

@@ -12,6 +12,7 @@ BOT_SCOPES = (
     "im:write",  # conversations.open for hand-off DMs
     "mpim:history",  # message events in group DMs
     "reactions:write",  # the unread marker on a thread's root message
+    "usergroups:read",  # members of a Slack user group linked to a team
     "users:read",  # names, time zones, admin flags
     "users:read.email",  # users.lookupByEmail for email recipients
 )

@@ -12,6 +12,7 @@ from bot.commands.stat import WORKING_HOURS_SETTING
 from bot.outcomes import MAX_REASON_LENGTH, MAX_REASONS, Status
 from bot.recording import CONTACT_BOT_IDS_SETTING, UNREAD_REACTION_SETTING
 from bot.records import RecordsError
+from bot.roles import ADMINS_SETTING, check_admins
 from bot.working_hours import WorkingHours
 from storage.claims import set_autoclaim
 from storage.db import SessionScope
@@ -86,6 +87,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
     RECIPIENT_RULE_SETTING: _check_recipient_rule,
     UNREAD_REACTION_SETTING: _check_unread_reaction,
     CONTACT_BOT_IDS_SETTING: _check_contact_bot_ids,
+    ADMINS_SETTING: check_admins,
 }
 
 

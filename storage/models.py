@@ -152,6 +152,8 @@ class Team(SQLModel, table=True):
     workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
     name: str = Field(max_length=80)
     channel_id: str | None = Field(default=None, max_length=32)
+    # A linked Slack user group ("S..."): its members are the team's members when set.
+    usergroup_id: str | None = Field(default=None, max_length=32)
     created_at: datetime = _timestamp(default_factory=utcnow)
     removed_at: datetime | None = _timestamp(default=None)
 
@@ -289,3 +291,73 @@ class UserSetting(SQLModel, table=True):
     value: Any = Field(sa_type=sa.JSON)
     updated_by: str | None = Field(default=None, max_length=32)
     updated_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class AuditEvent(SQLModel, table=True):
+    """An append-only record of a change to a workspace's configuration: who, what and when."""
+
+    __table_args__ = (sa.Index("ix_auditevent_workspace_at", "workspace_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    actor: str | None = Field(default=None, max_length=32)  # Slack user id; None from the CLI
+    kind: str = Field(max_length=64)
+    detail: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    at: datetime = _timestamp(default_factory=utcnow)
+
+
+class RestrictedUser(SQLModel, table=True):
+    """Someone outside Slack who may read only the conversations delivered to their address."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(unique=True, max_length=320)  # stored lower case
+    created_at: datetime = _timestamp(default_factory=utcnow)
+
+
+class AccessGrant(SQLModel, table=True):
+    """A restricted user's right to read one delivered conversation, given by one delivery."""
+
+    __table_args__ = (
+        sa.UniqueConstraint("restricted_user_id", "delivery_id", name="uq_access_grant_delivery"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    restricted_user_id: int = Field(foreign_key="restricteduser.id", index=True)
+    workspace_id: str = Field(foreign_key="workspace.id", max_length=32)
+    conversation_id: int = Field(foreign_key="conversation.id", index=True)
+    delivery_id: int = Field(foreign_key="delivery.id")
+    recipient_id: int = Field(foreign_key="deliveryrecipient.id")
+    granted_at: datetime = _timestamp(default_factory=utcnow)
+    revoked_at: datetime | None = _timestamp(default=None)
+
+
+class AccessToken(SQLModel, table=True):
+    """A secret that signs a restricted user in: an emailed link or a portal session.
+
+    Only the SHA-256 of the secret is stored, so a copy of the table opens nothing.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    restricted_user_id: int = Field(foreign_key="restricteduser.id", index=True)
+    purpose: str = Field(max_length=16)  # "link" or "session"
+    token_hash: str = Field(unique=True, max_length=64)
+    # A session's CSRF token, sent in every form it renders; None for links.
+    csrf_token: str | None = Field(default=None, max_length=64)
+    created_at: datetime = _timestamp(default_factory=utcnow)
+    expires_at: datetime = _timestamp()
+    used_at: datetime | None = _timestamp(default=None)
+    revoked_at: datetime | None = _timestamp(default=None)
+
+
+class SignInRequest(SQLModel, table=True):
+    """One request for a sign-in link, kept to rate limit by address and by client."""
+
+    __table_args__ = (
+        sa.Index("ix_signinrequest_email_at", "email", "requested_at"),
+        sa.Index("ix_signinrequest_client_at", "client_address", "requested_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    email: str = Field(max_length=320)
+    client_address: str = Field(max_length=64)
+    requested_at: datetime = _timestamp(default_factory=utcnow)

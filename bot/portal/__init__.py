@@ -1,0 +1,1 @@
+"""The portal: server-rendered pages where restricted users read what was delivered to them."""
