@@ -15,6 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from bot.addresses import normalize_email, normalize_phone
+
 COLUMNS = (
     "name",
     "email",
@@ -59,12 +61,6 @@ creates a record."""
 _TRUE_VALUES = frozenset({"true", "yes", "1"})
 _FALSE_VALUES = frozenset({"false", "no", "0"})
 
-# A pragmatic check rather than RFC 5322: one "@", no spaces, and a dotted domain name.
-_DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_EMAIL = re.compile(rf"[^@\s]+@{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})+")
-_PHONE_SEPARATORS = re.compile(r"[\s().-]")
-# E.164 allows at most 15 digits. The minimum of 7 is this importer's choice, to reject fragments.
-_PHONE = re.compile(r"\+?[0-9]{7,15}")
 # Slack ids are capital letters and digits. The schema stores ids of up to 32 characters.
 _SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{1,31}")
 _SLACK_CHANNEL_ID = re.compile(r"[CGD][A-Z0-9]{1,31}")
@@ -278,14 +274,15 @@ def _parse_header(line: int, cells: Sequence[str]) -> list[str]:
 
 
 def _parse_email(value: str) -> str:
-    if not _EMAIL.fullmatch(value):
+    address = normalize_email(value)
+    if address is None:
         raise ValueError(value)
-    return value.lower()
+    return address
 
 
 def _parse_phone(value: str) -> str:
-    digits = _PHONE_SEPARATORS.sub("", value)
-    if not _PHONE.fullmatch(digits):
+    digits = normalize_phone(value)
+    if digits is None:
         raise ValueError(value)
     return digits
 

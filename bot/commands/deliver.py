@@ -13,6 +13,7 @@ from slack_sdk.models.blocks import ActionsBlock, ButtonElement, MarkdownTextObj
 from sqlmodel import Session
 
 from bot import ids
+from bot.addresses import normalize_email, normalize_phone
 from bot.errors import UserError, reporting
 from bot.handoff import enqueue_card_updates, enqueue_handoffs
 from bot.modals import open_modal
@@ -26,8 +27,6 @@ from bot.views.deliver import (
     Step1Values,
     Step2Values,
     TeamChoice,
-    normalize_email,
-    normalize_phone,
     parse_email_list,
     read_step1,
     read_step2,

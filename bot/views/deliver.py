@@ -13,6 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import Any
 
+from bot.addresses import normalize_email, normalize_phone
 from bot.ids import (
     DELIVER_APPLICATION_BLOCK,
     DELIVER_APPLICATION_INPUT,
@@ -79,12 +80,6 @@ REASON_BLOCKS = {
     Status.NOT_INTERESTED: DELIVER_REASON_NOT_INTERESTED_BLOCK,
 }
 
-# A pragmatic check rather than RFC 5322: one "@", no spaces, and a dotted domain name.
-_DOMAIN_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?"
-_EMAIL = re.compile(rf"[^@\s<>,;]+@{_DOMAIN_LABEL}(?:\.{_DOMAIN_LABEL})+")
-_PHONE_SEPARATORS = re.compile(r"[\s().-]")
-# E.164 allows at most 15 digits. The minimum of 7 rejects fragments such as an extension.
-_PHONE = re.compile(r"\+?[0-9]{7,15}")
 _EMAIL_SEPARATORS = re.compile(r"[,;\s]+")
 _INTEGER = re.compile(r"-?[0-9]{1,6}")
 
@@ -293,18 +288,6 @@ def read_step2(state_values: Mapping[str, Any]) -> Step2Values:
 
 
 # Validation
-
-
-def normalize_email(value: str) -> str | None:
-    """Return the address in lower case, or None when it is not a valid email address."""
-    value = value.strip()
-    return value.lower() if _EMAIL.fullmatch(value) else None
-
-
-def normalize_phone(value: str) -> str | None:
-    """Return the digits with an optional leading "+", or None when it is not a phone number."""
-    digits = _PHONE_SEPARATORS.sub("", value)
-    return digits if _PHONE.fullmatch(digits) else None
 
 
 def parse_email_list(text: str) -> EmailList:

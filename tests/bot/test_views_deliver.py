@@ -5,6 +5,7 @@ from typing import Any
 import pytest
 
 from bot import ids
+from bot.addresses import normalize_email, normalize_phone
 from bot.outcomes import DEFAULT_REASONS, Status
 from bot.slackdouble.validation import MODAL, message_block_problems, view_problems
 from bot.threads import ThreadRef
@@ -17,8 +18,6 @@ from bot.views.deliver import (
     Step1Values,
     Step2Values,
     TeamChoice,
-    normalize_email,
-    normalize_phone,
     parse_email_list,
     read_step1,
     read_step2,
