@@ -27,6 +27,7 @@ from tests.support import (
     OTHER_AGENT,
     TEAM,
     DeliverDriver,
+    RunningBot,
     deliver_through,
     seed_contact,
     select,
@@ -657,3 +658,20 @@ def test_unchanged_save_writes_no_audit_event(bot, slack, admin):
     save_section(bot, slack, ids.SETTINGS_OPEN_UNREAD, values)
 
     assert len(audit_of(bot)) == 1
+
+
+def test_change_reaches_other_bot_process(bot, slack, admin, db_url):
+    other = RunningBot(slack, db_url).start()
+    try:
+        values = {ids.SETTINGS_UNREAD_BLOCK: {ids.SETTINGS_UNREAD_INPUT: typed("eyes")}}
+        save_section(bot, slack, ids.SETTINGS_OPEN_UNREAD, values)
+        add_contact(other)
+        root = start_thread(other, slack, "Hello", user=AGENT)
+        slack.reset()
+
+        reply(other, root, "Hi", user=CANDIDATE)
+    finally:
+        other.stop()
+
+    [added] = slack.calls_to("reactions.add")
+    assert added.args["name"] == "eyes"
