@@ -374,7 +374,7 @@ class SettingsFlow:
             teams=tuple(teams),
             reasons=reasons if isinstance(reasons, dict) else None,
             recipient_rule=rule if isinstance(rule, dict) else None,
-            schedule=_schedule_text(hours),
+            schedule=_schedule_text(workspace_id, hours),
             unread_reaction=reaction,
             autoclaim_users=tuple(autoclaim_users),
             admins=tuple(admins),
@@ -387,12 +387,16 @@ class SettingsFlow:
         ack(options=[option.to_dict() for option in options])
 
 
-def _schedule_text(stored: Any) -> str:
+def _schedule_text(workspace_id: str, stored: Any) -> str:
     if stored:
         try:
             return describe_schedule(WorkingHours.from_settings(stored))
-        except (TypeError, ValueError):
-            log.warning("working hours setting invalid, shown as default")
+        except (TypeError, ValueError) as failure:
+            log.warning(
+                "working hours setting invalid, shown as default team=%s error=%s",
+                workspace_id,
+                failure,
+            )
     return "Monday to Friday, 09:00 to 17:00, in the time zone of each person (the default)"
 
 
