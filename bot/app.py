@@ -17,6 +17,7 @@ from slack_sdk.http_retry.builtin_handlers import (
     ServerErrorRetryHandler,
 )
 
+from bot.commands import admin_settings as admin_settings_command
 from bot.commands import claim as claim_command
 from bot.commands import deliver as deliver_command
 from bot.commands import help as help_command
@@ -134,6 +135,7 @@ def create_app(
     stat_command.register(app, handlers, session_scope)
     transcript_command.register(app, handlers, session_scope)
     home_command.register(app, set(handlers))
+    admin_settings_command.register(app, session_scope)
 
     app.middleware(_log_interaction)
     app.error(handle_error)

@@ -44,6 +44,7 @@ THREAD_CARD = "thread_card"
 HANDOFF_DM = "handoff_dm"
 HANDOFF_CHANNEL = "handoff_channel"
 EMAIL_LOOKUP = "email_lookup"
+USERGROUP_LOOKUP = "usergroup_lookup"
 CARD_UPDATE = "card_update"
 AGENT_NOTICE = "agent_notice"
 
@@ -52,6 +53,12 @@ HANDOFF_KINDS = (HANDOFF_DM, HANDOFF_CHANNEL)
 # Slack errors after which a user recipient cannot get a DM: tell the agent, do not retry.
 _UNREACHABLE_USER_ERRORS = frozenset(
     {"user_not_found", "account_inactive", "user_disabled", "cannot_dm_bot", "channel_not_found"}
+)
+
+
+# Slack errors after which a user group's members cannot be read: tell the agent, do not retry.
+_UNREACHABLE_USERGROUP_ERRORS = frozenset(
+    {"no_such_subteam", "missing_scope", "plan_upgrade_required", "invalid_auth"}
 )
 
 
@@ -92,6 +99,16 @@ def _enqueue_team(session: Session, delivery: Delivery, recipient: DeliveryRecip
             recipient_id=recipient.id,
         )
         return
+    if team.usergroup_id:
+        # The group's members are read when the message is sent, so they are current.
+        enqueue(
+            session,
+            USERGROUP_LOOKUP,
+            {"usergroup_id": team.usergroup_id},
+            delivery_id=delivery.id,
+            recipient_id=recipient.id,
+        )
+        return
     for member in team_members(session, team.id):
         enqueue(
             session,
@@ -119,6 +136,7 @@ class HandoffSenders:
             HANDOFF_DM: self.send_handoff_dm,
             HANDOFF_CHANNEL: self.send_handoff_channel,
             EMAIL_LOOKUP: self.send_email_lookup,
+            USERGROUP_LOOKUP: self.send_usergroup_lookup,
             CARD_UPDATE: self.send_card_update,
             AGENT_NOTICE: self.send_agent_notice,
         }
@@ -188,6 +206,28 @@ class HandoffSenders:
                 )
         return Landed()
 
+    def send_usergroup_lookup(self, message: OutboxMessage, client: WebClient) -> Landed:
+        """Hand off to each current member of a team's linked Slack user group."""
+        usergroup_id = message.payload["usergroup_id"]
+        try:
+            members = client.usergroups_users_list(usergroup=usergroup_id)["users"]
+        except SlackApiError as failure:
+            if failure.response.get("error") in _UNREACHABLE_USERGROUP_ERRORS:
+                raise PermanentFailure(f"{failure.response.get('error')}") from failure
+            raise
+        if not members:
+            raise PermanentFailure("usergroup_has_no_members")
+        with self.session_scope() as session:
+            for member in dict.fromkeys(members):
+                enqueue(
+                    session,
+                    HANDOFF_DM,
+                    {"user_id": member},
+                    delivery_id=message.delivery_id,
+                    recipient_id=message.recipient_id,
+                )
+        return Landed()
+
     def send_card_update(self, message: OutboxMessage, client: WebClient) -> Landed:
         """Show an acceptance on every copy of the recipient's hand-off card."""
         with self.session_scope() as session:
@@ -216,10 +256,16 @@ class HandoffSenders:
 
     def on_failure(self, message: OutboxMessage, error: str) -> None:
         """Record an unreachable recipient and tell the agent who delivered."""
-        if message.kind not in (HANDOFF_DM, HANDOFF_CHANNEL) or message.recipient_id is None:
+        kinds = (HANDOFF_DM, HANDOFF_CHANNEL, USERGROUP_LOOKUP)
+        if message.kind not in kinds or message.recipient_id is None:
             return
-        target = message.payload.get("user_id") or message.payload.get("channel_id")
-        shown = f"<@{target}>" if message.kind == HANDOFF_DM else f"<#{target}>"
+        if message.kind == USERGROUP_LOOKUP:
+            # The id, not a mention: a mention of a group notifies its members.
+            shown = f"the user group {message.payload['usergroup_id']}"
+        elif message.kind == HANDOFF_DM:
+            shown = f"<@{message.payload['user_id']}>"
+        else:
+            shown = f"<#{message.payload['channel_id']}>"
         with self.session_scope() as session:
             # A team without a channel gets one DM per member, so one member's failure leaves
             # the team reachable while another member's DM was sent or may still be.

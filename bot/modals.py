@@ -36,3 +36,27 @@ def open_modal(client: WebClient, trigger_id: str, view: View) -> str:
             ) from failure
         raise
     return response["view"]["id"]
+
+
+def push_modal(client: WebClient, trigger_id: str, view: View) -> str:
+    """Push the view onto the open modal with the trigger and return the new view's id.
+
+    As with open_modal, call this before any database query or other Web API call.
+    """
+    try:
+        response = client.views_push(trigger_id=trigger_id, view=view)
+    except SlackApiError as failure:
+        error = failure.response.get("error")
+        if error in _STALE_TRIGGER_ERRORS:
+            log.info("modal trigger stale error=%s", error)
+            raise UserError(
+                "The form could not open in time, because Slack allows only 3 seconds. "
+                "Nothing was saved: click the button again."
+            ) from failure
+        if error == "push_limit_reached":
+            raise UserError(
+                "Slack shows at most 3 forms on top of each other. Go back one form and "
+                "click the button again."
+            ) from failure
+        raise
+    return response["view"]["id"]

@@ -8,9 +8,10 @@ import re
 from datetime import UTC, date, datetime, time
 from typing import Any, TextIO
 
+from storage.audit import add_team_audited, remove_team_audited
 from storage.db import SessionScope
 from storage.export import EXPORT_COLUMNS, export_rows
-from storage.teams import TeamExists, add_team, list_teams, remove_team, team_members
+from storage.teams import TeamExists, list_teams, team_members
 
 _USER_ID = re.compile(r"^[UW][A-Z0-9]{1,31}$")
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -102,8 +103,13 @@ def add_team_command(
         raise RecordsError("a team needs members (--member) or a hand-off channel (--channel).")
     try:
         with session_scope() as session:
-            add_team(
-                session, workspace_id=workspace_id, name=name, members=members, channel_id=channel
+            add_team_audited(
+                session,
+                workspace_id=workspace_id,
+                name=name,
+                members=members,
+                channel_id=channel,
+                actor=None,
             )
     except TeamExists as failure:
         raise RecordsError(
@@ -122,6 +128,9 @@ def list_teams_command(session_scope: SessionScope, out: TextIO, *, workspace_id
         print("No teams yet. Add one with `caretbot team add NAME --member U...`.", file=out)
     for team, members in teams:
         channel = f" channel={team.channel_id}" if team.channel_id else ""
+        if team.usergroup_id:
+            print(f"{team.name}{channel} usergroup={team.usergroup_id}", file=out)
+            continue
         print(f"{team.name}{channel} members={','.join(members) or '-'}", file=out)
     return 0
 
@@ -130,7 +139,7 @@ def remove_team_command(
     session_scope: SessionScope, out: TextIO, *, workspace_id: str, name: str
 ) -> int:
     with session_scope() as session:
-        removed = remove_team(session, workspace_id=workspace_id, name=name)
+        removed = remove_team_audited(session, workspace_id=workspace_id, name=name, actor=None)
     if not removed:
         raise RecordsError(f"team {name!r} not found: `caretbot team list` shows the teams.")
     print(f"Removed team {name!r}; past deliveries to it keep its name.", file=out)

@@ -14,9 +14,9 @@ from bot.recording import CONTACT_BOT_IDS_SETTING, UNREAD_REACTION_SETTING
 from bot.records import RecordsError
 from bot.roles import ADMINS_SETTING, check_admins
 from bot.working_hours import WorkingHours
-from storage.claims import set_autoclaim
+from storage.audit import change_setting, change_user_autoclaim, remove_setting
 from storage.db import SessionScope
-from storage.settings import delete_setting, list_settings, put_setting
+from storage.settings import list_settings
 
 _EMOJI_NAME = re.compile(r"^[a-z0-9_+'-]{1,100}$")
 _BOT_ID = re.compile(r"^B[A-Z0-9]{1,31}$")
@@ -94,7 +94,7 @@ CHECKS: dict[str, Callable[[Any], None]] = {
 def set_setting_command(
     session_scope: SessionScope, out: TextIO, *, workspace_id: str, key: str, value_json: str
 ) -> int:
-    """Check a setting's JSON value and store it; it takes effect at the next request."""
+    """Check a setting's JSON value and store it with an audit event; it takes effect at once."""
     check = CHECKS.get(key)
     if check is None:
         raise RecordsError(f"setting {key!r} is unknown: use one of {', '.join(sorted(CHECKS))}.")
@@ -107,8 +107,8 @@ def set_setting_command(
         ) from failure
     check(value)
     with session_scope() as session:
-        put_setting(session, workspace_id, key, value, updated_by=None)
-    print(f"Set {key}.", file=out)
+        changed = change_setting(session, workspace_id, key, value, actor=None)
+    print(f"Set {key}." if changed else f"{key} already had this value.", file=out)
     return 0
 
 
@@ -118,7 +118,7 @@ def unset_setting_command(
     if key not in CHECKS:
         raise RecordsError(f"setting {key!r} is unknown: use one of {', '.join(sorted(CHECKS))}.")
     with session_scope() as session:
-        removed = delete_setting(session, workspace_id, key)
+        removed = remove_setting(session, workspace_id, key, actor=None)
     print(f"{key} is back to its default." if removed else f"{key} was not set.", file=out)
     return 0
 
@@ -138,6 +138,6 @@ def autoclaim_command(
     if not _USER_ID.match(user_id):
         raise RecordsError(f"{user_id!r} is not a Slack user id: give an id like U012AB3CD.")
     with session_scope() as session:
-        set_autoclaim(session, workspace_id, user_id, enabled, updated_by=None)
+        change_user_autoclaim(session, workspace_id, user_id, enabled, actor=None)
     print(f"Autoclaim is {'on' if enabled else 'off'} for {user_id}.", file=out)
     return 0

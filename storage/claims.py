@@ -162,3 +162,12 @@ def set_autoclaim(
 def autoclaim_enabled(session: Session, workspace_id: str, user_id: str) -> bool:
     """Tell whether the user turned autoclaim on; it is off by default."""
     return get_user_setting(session, workspace_id, user_id, AUTOCLAIM_SETTING) is True
+
+
+def list_autoclaim_users(session: Session, workspace_id: str) -> list[str]:
+    """Return the users of the workspace who have autoclaim on, sorted."""
+    statement = select(UserSetting.user_id, UserSetting.value).where(
+        UserSetting.workspace_id == workspace_id, UserSetting.key == AUTOCLAIM_SETTING
+    )
+    # The value is JSON, which SQLite and PostgreSQL compare differently, so it is read here.
+    return sorted(user_id for user_id, value in session.exec(statement) if value is True)

@@ -16,6 +16,8 @@ from storage.models import (
     DeliveryDraft,
     DeliveryRecipient,
     JobApplication,
+    OutboxMessage,
+    Team,
     TeamMember,
     utcnow,
 )
@@ -263,8 +265,9 @@ def allowed_acceptors(
     """Return who may accept a hand-off, or None when it is unknown in the workspace.
 
     A user recipient (an email address resolved to a Slack user included) may accept their
-    own hand-off; for a team, its members may. An empty set means anyone who sees the card,
-    as for a team that has a hand-off channel and no members.
+    own hand-off, and a team's members may accept the team's. For a team linked to a Slack
+    user group, those are the group members who were sent the hand-off. An empty set means
+    anyone who sees the card, as for a team that has a hand-off channel and no members.
     """
     recipient = session.get(DeliveryRecipient, recipient_id)
     if recipient is None:
@@ -273,6 +276,17 @@ def allowed_acceptors(
     if delivery is None or (workspace_id is not None and delivery.workspace_id != workspace_id):
         return None
     if recipient.kind == "team" and recipient.team_id is not None:
+        team = session.get(Team, recipient.team_id)
+        if team is not None and team.usergroup_id and not team.channel_id:
+            # The members of a linked user group are read when the hand-off is sent, and
+            # each gets a DM: those are the members who may accept.
+            return {
+                message.payload.get("user_id")
+                for message in session.exec(
+                    select(OutboxMessage).where(OutboxMessage.recipient_id == recipient.id)
+                )
+                if message.payload.get("user_id")
+            }
         members = session.exec(
             select(TeamMember.user_id).where(TeamMember.team_id == recipient.team_id)
         )

@@ -19,11 +19,15 @@ def add_team(
     name: str,
     members: list[str],
     channel_id: str | None = None,
+    usergroup_id: str | None = None,
 ) -> Team:
+    """Add a team. With `usergroup_id`, the Slack user group's members are the team's."""
     ensure_workspace(session, workspace_id)
     if find_team(session, workspace_id=workspace_id, name=name) is not None:
         raise TeamExists(name)
-    team = Team(workspace_id=workspace_id, name=name, channel_id=channel_id)
+    team = Team(
+        workspace_id=workspace_id, name=name, channel_id=channel_id, usergroup_id=usergroup_id
+    )
     session.add(team)
     session.flush()
     for user_id in dict.fromkeys(members):
@@ -46,6 +50,41 @@ def list_teams(session: Session, workspace_id: str) -> list[Team]:
         .order_by(Team.name)
     )
     return list(session.exec(statement))
+
+
+def update_team(
+    session: Session,
+    team: Team,
+    *,
+    name: str,
+    members: list[str],
+    channel_id: str | None,
+    usergroup_id: str | None,
+) -> None:
+    """Replace a team's name, members, hand-off channel and linked user group."""
+    assert team.id is not None
+    other = find_team(session, workspace_id=team.workspace_id, name=name)
+    if other is not None and other.id != team.id:
+        raise TeamExists(name)
+    team.name = name
+    team.channel_id = channel_id
+    team.usergroup_id = usergroup_id
+    session.add(team)
+    wanted = list(dict.fromkeys(members))
+    for member in session.exec(select(TeamMember).where(TeamMember.team_id == team.id)):
+        if member.user_id not in wanted:
+            session.delete(member)
+    for user_id in set(wanted) - set(team_members(session, team.id)):
+        session.add(TeamMember(team_id=team.id, user_id=user_id))
+    session.flush()
+
+
+def get_team(session: Session, *, workspace_id: str, team_id: int) -> Team | None:
+    """Return the workspace's team with that id unless it was removed."""
+    team = session.get(Team, team_id)
+    if team is None or team.workspace_id != workspace_id or team.removed_at is not None:
+        return None
+    return team
 
 
 def team_members(session: Session, team_id: int) -> list[str]:

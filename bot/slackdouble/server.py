@@ -19,7 +19,14 @@ from bot.slackdouble import endpoints, limits
 from bot.slackdouble.calls import Call, CallLog, Failure
 from bot.slackdouble.methods import METHODS, ApiError, MethodContext
 from bot.slackdouble.socket_mode import ACK_TIMEOUT_SECONDS, MAX_REDELIVERIES, SocketModeMixin
-from bot.slackdouble.state import Conversation, ResponseUrl, Trigger, Workspace, make_user
+from bot.slackdouble.state import (
+    Conversation,
+    ResponseUrl,
+    Trigger,
+    Workspace,
+    make_user,
+    make_usergroup,
+)
 from bot.slackdouble.transport import DoubleHTTPServer, RequestError, bearer_token, parse_arguments
 
 logger = logging.getLogger(__name__)
@@ -241,6 +248,42 @@ class SlackDouble(SocketModeMixin):
         with self._lock:
             self.workspace.users[user_id] = user
             return copy.deepcopy(user)
+
+    def add_usergroup(
+        self,
+        usergroup_id: str,
+        name: str,
+        *,
+        handle: str | None = None,
+        users: Iterable[str] = (),
+        disabled: bool = False,
+    ) -> dict:
+        """Add or replace a user group ("S..."); usergroups.users.list serves `users`."""
+        usergroup = make_usergroup(
+            usergroup_id,
+            name,
+            team_id=self.workspace.team_id,
+            handle=handle or name.lower().replace(" ", "-"),
+            users=list(users),
+            disabled=disabled,
+        )
+        with self._lock:
+            self.workspace.usergroups[usergroup_id] = usergroup
+            return copy.deepcopy(usergroup)
+
+    def close_view(self, view_id: str) -> None:
+        """Take a view and the views above it off their modal's stack.
+
+        Slack's client does this when a pushed view's submission is acknowledged without a
+        response_action, so that the next views.push finds room on the stack.
+        """
+        with self._lock:
+            record = self.workspace.views.get(view_id)
+            if record is None:
+                return
+            stack = self.workspace.stacks.get(record.root_view_id, [])
+            if view_id in stack:
+                del stack[stack.index(view_id) :]
 
     def add_channel(
         self,

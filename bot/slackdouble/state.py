@@ -76,6 +76,37 @@ def make_user(
     }
 
 
+def make_usergroup(
+    usergroup_id: str,
+    name: str,
+    *,
+    team_id: str,
+    handle: str,
+    users: list[str],
+    disabled: bool,
+) -> dict:
+    """Build a user group shaped like an entry of usergroups.list, with its members."""
+    now = int(time.time())
+    return {
+        "id": usergroup_id,
+        "team_id": team_id,
+        "is_usergroup": True,
+        "name": name,
+        "description": "",
+        "handle": handle,
+        "is_external": False,
+        "date_create": now,
+        "date_update": now,
+        "date_delete": now if disabled else 0,
+        "auto_type": None,
+        "created_by": "USLACKBOT",
+        "updated_by": "USLACKBOT",
+        "deleted_by": "USLACKBOT" if disabled else None,
+        "prefs": {"channels": [], "groups": []},
+        "users": list(users),
+    }
+
+
 @dataclass
 class Conversation:
     """A channel, private channel, DM or group DM, with its members."""
@@ -198,6 +229,7 @@ class Workspace:
         self.upload_tickets: dict[str, str] = {}  # upload URL ticket -> file id
         self.socket_tickets: set[str] = set()  # Socket Mode URL tickets not used yet
         self.response_urls: dict[str, ResponseUrl] = {}
+        self.usergroups: dict[str, dict] = {}  # user group id -> usergroups.list object
         self._last_ts = (0, 0)
 
     def next_ts(self) -> str:

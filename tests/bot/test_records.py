@@ -15,6 +15,7 @@ from bot.records import (
     parse_day,
     remove_team_command,
 )
+from storage.audit import list_audit_events
 from storage.conversations import get_or_create_conversation
 from storage.deliveries import NewDelivery, NewRecipient, create_delivery
 from storage.export import EXPORT_COLUMNS
@@ -220,3 +221,31 @@ def test_cli_export_rejects_empty_period_and_bad_output(tmp_path):
     assert bad_output.returncode == 2
     assert "Give a file in a folder that exists" in bad_output.stderr
     assert "Traceback" not in bad_output.stderr
+
+
+def test_team_commands_write_audit_events(session_scope):
+    out = io.StringIO()
+
+    add_team_command(
+        session_scope, out, workspace_id="T1", name="Recruiters", members=["U1"], channel=None
+    )
+    remove_team_command(session_scope, out, workspace_id="T1", name="Recruiters")
+
+    with session_scope() as session:
+        events = list(reversed(list_audit_events(session, "T1")))
+    assert [(event.actor, event.kind) for event in events] == [
+        (None, "team_added"),
+        (None, "team_removed"),
+    ]
+    assert events[0].detail["new"]["members"] == ["U1"]
+    assert events[1].detail["old"]["name"] == "Recruiters"
+
+
+def test_team_list_shows_linked_usergroup(session_scope):
+    with session_scope() as session:
+        add_team(session, workspace_id="T1", name="Crew", members=[], usergroup_id="S0CREW")
+    out = io.StringIO()
+
+    list_teams_command(session_scope, out, workspace_id="T1")
+
+    assert out.getvalue().splitlines() == ["Crew usergroup=S0CREW"]

@@ -12,6 +12,7 @@ from bot.settings_cli import (
     set_setting_command,
     unset_setting_command,
 )
+from storage.audit import list_audit_events
 from storage.claims import autoclaim_enabled
 from storage.settings import get_setting
 from tests.bot.test_cli import caretbot_env, run_caretbot
@@ -114,3 +115,41 @@ def test_cli_settings_wiring(tmp_path):
     assert bad.returncode == 2
     assert "without colons" in bad.stderr
     assert 'unread_reaction = "eyes"' in listed.stdout
+
+
+def audit_events(session_scope):
+    with session_scope() as session:
+        found = list_audit_events(session, "T1")
+        return [(event.actor, event.kind, event.detail) for event in reversed(found)]
+
+
+def test_cli_changes_write_audit_events(session_scope):
+    out = io.StringIO()
+
+    set_setting_command(
+        session_scope, out, workspace_id="T1", key="unread_reaction", value_json='"eyes"'
+    )
+    set_setting_command(
+        session_scope, out, workspace_id="T1", key="unread_reaction", value_json='"eyes"'
+    )
+    unset_setting_command(session_scope, out, workspace_id="T1", key="unread_reaction")
+    autoclaim_command(session_scope, out, workspace_id="T1", user_id="U1", enabled=True)
+
+    assert out.getvalue().splitlines()[:2] == [
+        "Set unread_reaction.",
+        "unread_reaction already had this value.",
+    ]
+    assert audit_events(session_scope) == [
+        (None, "setting_changed", {"key": "unread_reaction", "old": None, "new": "eyes"}),
+        (None, "setting_removed", {"key": "unread_reaction", "old": "eyes", "new": None}),
+        (None, "autoclaim_changed", {"key": "autoclaim", "old": [], "new": ["U1"]}),
+    ]
+
+
+def test_cli_rejected_value_writes_no_audit_event(session_scope):
+    with pytest.raises(RecordsError):
+        set_setting_command(
+            session_scope, io.StringIO(), workspace_id="T1", key="admins", value_json='["bob"]'
+        )
+
+    assert audit_events(session_scope) == []
