@@ -26,6 +26,7 @@ from storage.access import (
     find_restricted_user,
     grant_delivery,
     issue_token,
+    new_secret,
 )
 from storage.db import SessionScope
 from storage.deliveries import set_recipient_state
@@ -133,7 +134,9 @@ class EmailSenders:
                 raise PermanentFailure(f"email recipient {message.recipient_id} not found")
             user = _granted_user(session, recipient, delivery)
             assert user.id is not None and delivery.id is not None
-            raw_token, _token = issue_token(session, user.id, LINK, self.link_lifetime)
+            # The email goes out before this transaction writes anything, so no lock is held
+            # while the SMTP server answers; the token exists only once the email is sent.
+            raw_token = new_secret()
             email = handoff_email(
                 facts,
                 Envelope(mail_from=mailer.mail_from, to=recipient.email),
@@ -143,6 +146,7 @@ class EmailSenders:
                 portal_url=f"{public_url}{PREFIX}",
             )
             mailer.send(email)
+            issue_token(session, user.id, LINK, self.link_lifetime, raw=raw_token)
             set_recipient_state(session, recipient.id, EMAILED)
             mark_sent(session, message.id)
         return Landed(recorded=True)
@@ -157,7 +161,7 @@ class EmailSenders:
                 raise PermanentFailure(
                     f"restricted user {message.payload['restricted_user_id']} not found"
                 )
-            raw_token, _token = issue_token(session, user.id, LINK, self.link_lifetime)
+            raw_token = new_secret()
             try:
                 link = signin_url(public_url, raw_token, next_path=next_path)
             except ValueError as failure:
@@ -168,6 +172,7 @@ class EmailSenders:
                 link_days=self.link_lifetime.days,
             )
             mailer.send(email)
+            issue_token(session, user.id, LINK, self.link_lifetime, raw=raw_token)
             mark_sent(session, message.id)
         return Landed(recorded=True)
 
