@@ -20,6 +20,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+# aiosmtpd warns of AUTH without STARTTLS on every connection, which is what implicit TLS
+# looks like to it. Test modules that use implicit TLS put this in `pytestmark`.
+IGNORE_AUTH_WARNING = pytest.mark.filterwarnings(
+    "ignore:Requiring AUTH while not requiring TLS:UserWarning"
+)
+
 USER = "caretbot"
 PASSWORD = "s3cret-smtp-password"
 
@@ -87,7 +93,8 @@ def _check_login(server, session, envelope, mechanism, auth_data) -> AuthResult:
         and auth_data.login == USER.encode()
         and auth_data.password == PASSWORD.encode()
     )
-    return AuthResult(success=accepted)
+    # handled=False makes aiosmtpd answer a refusal with 535 itself.
+    return AuthResult(success=accepted, handled=False)
 
 
 def free_port() -> int:

@@ -8,7 +8,7 @@ never as markup. Pure functions: no SMTP, no database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
@@ -163,7 +163,7 @@ def _message(envelope: Envelope, subject: str, text: str, html: str) -> EmailMes
     message["Subject"] = subject
     message["From"] = envelope.mail_from
     message["To"] = envelope.to
-    message["Date"] = format_datetime(datetime.now().astimezone(), usegmt=False)
+    message["Date"] = format_datetime(datetime.now(UTC), usegmt=True)
     # The sender's own domain, because make_msgid would otherwise look up this host's name.
     domain = parseaddr(envelope.mail_from)[1].rpartition("@")[2] or None
     message["Message-ID"] = make_msgid(domain=domain)
