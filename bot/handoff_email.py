@@ -135,7 +135,7 @@ class EmailSenders:
             user = _granted_user(session, recipient, delivery)
             assert user.id is not None and delivery.id is not None
             # The email goes out before this transaction writes anything, so no lock is held
-            # while the SMTP server answers; the token exists only once the email is sent.
+            # while the SMTP server replies. The token is stored only once the email is sent.
             raw_token = new_secret()
             email = handoff_email(
                 facts,

@@ -63,7 +63,7 @@ _TEMPLATES = Environment(
 
 @dataclass(frozen=True)
 class Envelope:
-    """Who sends an email and who gets it."""
+    """The sender and the recipient of an email."""
 
     mail_from: str  # "caretbot <caretbot@example.com>"
     to: str
@@ -167,7 +167,7 @@ def _message(envelope: Envelope, subject: str, text: str, html: str) -> EmailMes
     # The sender's own domain, because make_msgid would otherwise look up this host's name.
     domain = parseaddr(envelope.mail_from)[1].rpartition("@")[2] or None
     message["Message-ID"] = make_msgid(domain=domain)
-    # RFC 3834: an automatic message, so auto-responders do not answer it.
+    # RFC 3834 marks an automatic message, so auto-responders do not reply to it.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
