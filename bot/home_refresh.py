@@ -10,8 +10,7 @@ who opened it in the last RECENT_VIEWER_HOURS, and of those only the users a cha
 
 Changes only queue a note here. One background thread turns the notes into users, waits
 REFRESH_DELAY_SECONDS so a burst of changes costs one rebuild, and rebuilds each user's home
-at most once per MIN_INTERVAL_SECONDS. views.publish is a Tier 4 method (100+ calls a
-minute), so these intervals keep a busy workspace well inside it.
+at most once per MIN_INTERVAL_SECONDS, because Slack rate limits views.publish.
 """
 
 from __future__ import annotations
@@ -104,7 +103,7 @@ class RefreshSchedule:
         due = sorted((at, key) for key, at in self._due.items() if at <= now)
         for _at, key in due:
             del self._due[key]
-        # A rebuild older than min_interval no longer holds anything back.
+        # A rebuild older than min_interval no longer delays the next one.
         self._last = {k: at for k, at in self._last.items() if at + self._min_interval > now}
         return [key for _at, key in due]
 
@@ -163,6 +162,9 @@ class HomeRefresher:
         self._add(ThreadChange(thread, claim=claim, previous_holder=previous_holder))
 
     def delivery_changed(self, delivery_id: int) -> None:
+        # NOTE: an email recipient reaches a Slack user only once the outbox has looked the
+        # address up. When that happens after this change is read, the user's home shows
+        # the hand-off at their next visit.
         self._add(DeliveryChange(delivery_id))
 
     def recorded(self, changes: Iterable[tuple[ThreadRef, ThreadChanges]]) -> None:

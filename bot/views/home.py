@@ -25,9 +25,9 @@ from storage.queue import HandoffList, HandoffRow, WaitingQueue, WaitingRow
 
 # block-kit: "100 blocks in modals or Home tabs".
 HOME_MAX_BLOCKS = 100
-# The most blocks the home has besides its rows: the title and its context; the hand-off
-# header, more-line and divider; the queue header, legend, two group headings, two more-lines
-# and divider; the help header and section.
+# The maximum number of blocks besides the rows. They are the title and its context, the
+# hand-off header, more-line and divider, the queue header, legend, two group headings, two
+# more-lines and divider, and the help header and section.
 FIXED_BLOCKS = 14
 MAX_ROWS = HOME_MAX_BLOCKS - FIXED_BLOCKS
 
@@ -45,7 +45,7 @@ NO_CONTACT = "Contact not linked"
 
 @dataclass(frozen=True)
 class HomeContent:
-    """What one user's home shows, read from the database and Slack before it is built."""
+    """The data of one user's home, read from the database and Slack before it is built."""
 
     queue: WaitingQueue
     handoffs: HandoffList
