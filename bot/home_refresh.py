@@ -10,7 +10,9 @@ who opened it in the last RECENT_VIEWER_HOURS, and of those only the users a cha
 
 Changes only queue a note here. One background thread turns the notes into users, waits
 REFRESH_DELAY_SECONDS so a burst of changes costs one rebuild, and rebuilds each user's home
-at most once per MIN_INTERVAL_SECONDS, because Slack rate limits views.publish.
+at most once per MIN_INTERVAL_SECONDS, because Slack rate limits views.publish. For the same
+reason, the thread publishes at most MAX_REBUILDS_PER_MINUTE homes a minute per workspace,
+the rebuilds on opening included, and homes past that wait their turn.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import atexit
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -26,6 +29,7 @@ from datetime import timedelta
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlalchemy.exc import SQLAlchemyError
+from sqlmodel import Session
 
 from bot.commands.stat import WORKING_HOURS_SETTING, describe_schedule
 from bot.recording import ThreadChanges
@@ -50,6 +54,9 @@ log = logging.getLogger(__name__)
 RECENT_VIEWER_HOURS = 8
 REFRESH_DELAY_SECONDS = 2.0
 MIN_INTERVAL_SECONDS = 10.0
+# NOTE: an estimate of a safe rate, not measured against Slack, which rate limits
+# views.publish per app and workspace.
+MAX_REBUILDS_PER_MINUTE = 90
 # A user's time zone from users.info is read again after this long, in case they moved.
 TIME_ZONE_TTL_SECONDS = 3600.0
 
@@ -59,9 +66,10 @@ HomeKey = tuple[str, str]
 
 @dataclass(frozen=True)
 class ThreadChange:
-    """A conversation started or stopped waiting, or changed holder (`claim`)."""
+    """A conversation started or stopped waiting, changed holder (`claim`), or both."""
 
     thread: ThreadRef
+    waiting_changed: bool = False
     claim: bool = False
     previous_holder: str | None = None
 
@@ -77,14 +85,25 @@ class RefreshSchedule:
     """When each home is due for a rebuild; times are seconds of one monotonic clock.
 
     A home is due `delay` after the first change that affects it, and never sooner than
-    `min_interval` after its last rebuild. Later changes before it is due add nothing.
+    `min_interval` after its last rebuild. Later changes before it is due add nothing. A
+    workspace gets at most `max_per_minute` rebuilds in any 60 seconds, so further homes
+    stay due until one of the last rebuilds is a minute old.
     """
 
-    def __init__(self, *, delay: float, min_interval: float) -> None:
+    WINDOW_SECONDS = 60.0
+
+    def __init__(
+        self, *, delay: float, min_interval: float, max_per_minute: int = MAX_REBUILDS_PER_MINUTE
+    ) -> None:
+        if max_per_minute < 1:
+            raise ValueError(f"max_per_minute must be at least 1, got {max_per_minute}")
         self._delay = delay
         self._min_interval = min_interval
+        self._max_per_minute = max_per_minute
         self._due: dict[HomeKey, float] = {}
         self._last: dict[HomeKey, float] = {}
+        # The times of each workspace's latest rebuilds; only the last max_per_minute matter.
+        self._rebuilds: dict[str, deque[float]] = {}
 
     def add(self, key: HomeKey, now: float) -> None:
         if key in self._due:
@@ -94,18 +113,43 @@ class RefreshSchedule:
 
     def published(self, key: HomeKey, now: float) -> None:
         self._last[key] = now
+        times = self._rebuilds.setdefault(key[0], deque(maxlen=self._max_per_minute))
+        times.append(now)
 
     def next_due(self) -> float | None:
-        return min(self._due.values(), default=None)
+        """Return when the next home may be rebuilt, or None when none is due."""
+        return min((self._start(key, at) for key, at in self._due.items()), default=None)
 
     def take_due(self, now: float) -> list[HomeKey]:
-        """Remove and return the homes due at `now`, oldest due first."""
+        """Remove and return the homes that may be rebuilt at `now`, oldest due first."""
         due = sorted((at, key) for key, at in self._due.items() if at <= now)
+        room: dict[str, int] = {}
+        taken = []
         for _at, key in due:
+            team = key[0]
+            if team not in room:
+                room[team] = self._room(team, now)
+            if room[team] <= 0:
+                continue
+            room[team] -= 1
+            taken.append(key)
             del self._due[key]
         # A rebuild older than min_interval no longer delays the next one.
         self._last = {k: at for k, at in self._last.items() if at + self._min_interval > now}
-        return [key for _at, key in due]
+        return taken
+
+    def _room(self, team: str, now: float) -> int:
+        times = self._rebuilds.get(team, ())
+        in_window = sum(1 for at in times if at > now - self.WINDOW_SECONDS)
+        return self._max_per_minute - in_window
+
+    def _start(self, key: HomeKey, due_at: float) -> float:
+        times = self._rebuilds.get(key[0])
+        if times is None or len(times) < self._max_per_minute:
+            return due_at
+        # The window has room again once the oldest of the last max_per_minute rebuilds
+        # is a minute old.
+        return max(due_at, times[0] + self.WINDOW_SECONDS)
 
     def take_all(self) -> list[HomeKey]:
         keys = sorted(self._due, key=self._due.__getitem__)
@@ -127,6 +171,7 @@ class HomeRefresher:
         *,
         delay: float = REFRESH_DELAY_SECONDS,
         min_interval: float = MIN_INTERVAL_SECONDS,
+        max_per_minute: int = MAX_REBUILDS_PER_MINUTE,
         recent_hours: float = RECENT_VIEWER_HOURS,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -135,7 +180,9 @@ class HomeRefresher:
         self._commands: Collection[str] = ()
         self._recent = timedelta(hours=recent_hours)
         self._clock = clock
-        self._schedule = RefreshSchedule(delay=delay, min_interval=min_interval)
+        self._schedule = RefreshSchedule(
+            delay=delay, min_interval=min_interval, max_per_minute=max_per_minute
+        )
         self._wake = threading.Condition()
         self._changes: list[ThreadChange | DeliveryChange] = []
         self._flushes: list[threading.Event] = []
@@ -157,9 +204,18 @@ class HomeRefresher:
         self.publish(team, user)
 
     def thread_changed(
-        self, thread: ThreadRef, *, claim: bool = False, previous_holder: str | None = None
+        self,
+        thread: ThreadRef,
+        *,
+        waiting_changed: bool = False,
+        claim: bool = False,
+        previous_holder: str | None = None,
     ) -> None:
-        self._add(ThreadChange(thread, claim=claim, previous_holder=previous_holder))
+        """Queue a change of a conversation's wait (`waiting_changed`) or holder (`claim`)."""
+        change = ThreadChange(
+            thread, waiting_changed=waiting_changed, claim=claim, previous_holder=previous_holder
+        )
+        self._add(change)
 
     def delivery_changed(self, delivery_id: int) -> None:
         # NOTE: an email recipient reaches a Slack user only once the outbox has looked the
@@ -170,10 +226,10 @@ class HomeRefresher:
     def recorded(self, changes: Iterable[tuple[ThreadRef, ThreadChanges]]) -> None:
         """Take the changes that stored messages made: a wait began or ended, or an autoclaim."""
         for thread, change in changes:
-            if change.claimed_by is not None:
-                self.thread_changed(thread, claim=True)
-            elif change.marker is not None:
-                self.thread_changed(thread)
+            waiting_changed = change.marker is not None
+            claimed = change.claimed_by is not None
+            if waiting_changed or claimed:
+                self.thread_changed(thread, waiting_changed=waiting_changed, claim=claimed)
 
     # The background thread
 
@@ -268,7 +324,7 @@ class HomeRefresher:
                 keys.update((team, user) for user in viewers)
         return keys
 
-    def _thread_users(self, session, change: ThreadChange) -> set[str] | None:
+    def _thread_users(self, session: Session, change: ThreadChange) -> set[str] | None:
         """Return whose queue the change alters, None meaning every viewer of the workspace."""
         thread = change.thread
         state = find_thread_conversation(
@@ -280,23 +336,25 @@ class HomeRefresher:
         if state is None:
             return set()
         holder, waiting = state
-        if change.claim:
-            # The queue lists waiting conversations only, so a claim elsewhere changes nothing.
-            if not waiting:
-                return set()
-            if change.previous_holder is None:
-                return None
-            return {user for user in (holder, change.previous_holder) if user}
-        return None if holder is None else {holder}
+        # The queue lists waiting conversations only, so a claim of any other changes nothing.
+        if not change.waiting_changed and not waiting:
+            return set()
+        # Everyone saw the conversation as unclaimed before the change, or sees it now.
+        if holder is None or (change.claim and change.previous_holder is None):
+            return None
+        return {user for user in (holder, change.previous_holder) if user}
 
     # Building one home
 
     def publish(self, team: str, user: str) -> None:
         """Build the user's home from the database and publish it with views.publish."""
         content = self._content(team, user)
-        self._client.views_publish(user_id=user, view=home_view(content))
-        with self._wake:
-            self._schedule.published((team, user), self._clock())
+        try:
+            self._client.views_publish(user_id=user, view=home_view(content))
+        finally:
+            # A rejected call counts too, so failing calls cannot outrun the cap.
+            with self._wake:
+                self._schedule.published((team, user), self._clock())
 
     def _publish_logged(self, team: str, user: str) -> None:
         try:

@@ -37,7 +37,7 @@ def handle_read_command(
         reaction = unread_reaction(session, thread.team)
 
     if was_unread and home is not None:
-        home.thread_changed(thread)
+        home.thread_changed(thread, waiting_changed=True)
     # Removing the marker even when the conversation did not wait also takes off one that an
     # earlier failed reactions.remove left behind.
     remove_unread_marker(request.client, thread, reaction)

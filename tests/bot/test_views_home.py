@@ -5,7 +5,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.home_refresh import RefreshSchedule
 from bot.slackdouble.validation import HOME, view_problems
 from bot.views.home import (
     AGING_MARK,
@@ -228,27 +227,3 @@ def test_contact_name_is_escaped_and_cut():
 )
 def test_allocate_rows(budget, totals, expected):
     assert allocate_rows(budget, totals) == expected
-
-
-def test_schedule_coalesces_burst():
-    schedule = RefreshSchedule(delay=2, min_interval=10)
-
-    for moment in (0.0, 0.5, 1.0, 1.9):
-        schedule.add(("T1", "U1"), moment)
-
-    assert schedule.take_due(1.9) == []
-    assert schedule.next_due() == 2.0
-    assert schedule.take_due(2.0) == [("T1", "U1")]
-    assert schedule.next_due() is None
-
-
-def test_schedule_spaces_rebuilds_of_one_user():
-    schedule = RefreshSchedule(delay=2, min_interval=10)
-    schedule.published(("T1", "U1"), 0.0)
-
-    schedule.add(("T1", "U1"), 1.0)
-    schedule.add(("T1", "U2"), 1.0)
-
-    assert schedule.take_due(3.0) == [("T1", "U2")]
-    assert schedule.take_due(9.9) == []
-    assert schedule.take_due(10.0) == [("T1", "U1")]

@@ -7,11 +7,16 @@ import pytest
 import sqlalchemy as sa
 
 from bot import ids
+from bot.app import build_web_client
+from bot.home_refresh import HomeRefresher
 from bot.slackdouble.payloads import app_home_opened_event, block_actions, message_event, new_ts
 from bot.slackdouble.validation import HOME, view_problems
+from bot.threads import ThreadRef
 from bot.views.home import AGING_MARK, FRESH_MARK, HOME_MAX_BLOCKS, OLD_MARK
+from storage.claims import set_autoclaim
 from storage.contacts import link_conversation
 from storage.models import Contact, Conversation, utcnow
+from storage.queue import recent_home_viewers, record_home_opened
 from storage.settings import put_setting
 from tests.e2e.test_recording import CANDIDATE, add_contact, reply, start_thread
 from tests.support import (
@@ -138,8 +143,6 @@ def test_home_records_the_visit(bot, slack):
     open_home(bot, AGENT)
 
     with bot.session_scope() as session:
-        from storage.queue import recent_home_viewers
-
         viewers = recent_home_viewers(
             session, workspace_id=TEAM, since=utcnow() - timedelta(minutes=1)
         )
@@ -247,6 +250,21 @@ def test_agent_reply_rebuilds_home(bot, slack, contact):
 
     assert len(publishes_to(slack, AGENT)) == 1
     assert row_texts(home_of(slack, AGENT)) == []
+
+
+def test_autoclaim_reply_rebuilds_everyone(bot, slack, contact):
+    with bot.session_scope() as session:
+        set_autoclaim(session, TEAM, AGENT, True, updated_by=AGENT)
+    root = contact_writes(bot, slack)
+    open_home(bot, AGENT)
+    open_home(bot, OTHER_AGENT)
+    slack.reset()
+
+    reply(bot, root, "Hi Cara, I will look after you", user=AGENT)
+
+    for user in (AGENT, OTHER_AGENT):
+        assert len(publishes_to(slack, user)) == 1
+        assert row_texts(home_of(slack, user)) == []
 
 
 def test_claim_rebuilds_homes_of_everyone_who_saw_it(bot, slack, contact):
@@ -381,3 +399,22 @@ def test_acceptance_rebuilds_home_and_moves_row_down(bot, slack, recruiter):
     assert "Hand-offs to you (1 to accept)" in json.dumps(view)
     assert "Not accepted yet" in rows[0]
     assert f"Accepted by <@{RECRUITER}>" in rows[1]
+
+
+def test_refresher_thread_rebuilds_without_flush(bot, slack, contact):
+    root = contact_writes(bot, slack)
+    with bot.session_scope() as session:
+        record_home_opened(session, workspace_id=TEAM, user_id=AGENT)
+    home = HomeRefresher(bot.session_scope, build_web_client(bot.settings), delay=0.05)
+    slack.reset()
+
+    try:
+        home.thread_changed(ThreadRef(TEAM, CHANNEL, root), waiting_changed=True)
+        home.thread_changed(ThreadRef(TEAM, CHANNEL, root), waiting_changed=True)
+        [call] = slack.wait_for("views.publish")
+    finally:
+        home.stop()
+
+    assert call.args["user_id"] == AGENT
+    assert f"p{root.replace('.', '')}" in json.dumps(call.response["view"])
+    assert len(slack.calls_to("views.publish")) == 1
