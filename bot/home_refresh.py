@@ -11,8 +11,8 @@ who opened it in the last RECENT_VIEWER_HOURS, and of those only the users a cha
 Changes only queue a note here. One background thread turns the notes into users, waits
 REFRESH_DELAY_SECONDS so a burst of changes costs one rebuild, and rebuilds each user's home
 at most once per MIN_INTERVAL_SECONDS, because Slack rate limits views.publish. For the same
-reason, the thread publishes at most MAX_REBUILDS_PER_MINUTE homes a minute per workspace,
-the rebuilds on opening included, and homes past that wait their turn.
+reason, the thread stops at MAX_REBUILDS_PER_MINUTE homes a minute per workspace, counting
+the homes published on opening, and homes past that wait their turn.
 """
 
 from __future__ import annotations
