@@ -31,6 +31,7 @@ from bot.config import Settings
 from bot.errors import handle_error
 from bot.handoff import HandoffSenders
 from bot.handoff_email import EmailSenders
+from bot.home_refresh import HomeRefresher
 from bot.ledger import EventLedger
 from bot.logs import interaction_ids
 from bot.mail import Mailer
@@ -102,6 +103,7 @@ def create_app(
     listener_executor: Executor | None = None,
     outbox: OutboxWorker | None = None,
     recorder: MessageRecorder | None = None,
+    home: HomeRefresher | None = None,
 ) -> App:
     """Build the Bolt app; checks the token once with auth.test so no request waits for it.
 
@@ -109,6 +111,7 @@ def create_app(
     worker that nobody starts, enough for a process that only routes chat. Messages are
     stored by `recorder`, whose writer thread starts with the first message; the caller
     stops it. Without one, the app builds one that stops at interpreter exit.
+    App Homes are rebuilt by `home`; without one, the app builds one on its Web API client.
     """
     client = client or build_web_client(settings)
     outbox = outbox or build_outbox(settings, session_scope)
@@ -139,18 +142,22 @@ def create_app(
 
     handlers: CommandHandlers = {}
     ledger = EventLedger(session_scope)
+    home = home or HomeRefresher(session_scope, client)
+    # The help part of the home lists the commands registered below.
+    home.use_commands(handlers)
+    recorder.observe(home.recorded)
     # Registered first: Bolt tries listeners in order and builds arguments for each one it
     # tries, and almost every request is a message event. The listener reads `handlers` at
     # call time, so the registrations below still reach it.
     app.event("message")(_message_listener(handlers, ledger, recorder))
     help_command.register(handlers)
     note_command.register(app, handlers, session_scope, settings=settings)
-    claim_command.register(app, handlers, session_scope)
-    read_command.register(handlers, session_scope)
-    deliver_command.register(app, handlers, session_scope, outbox)
+    claim_command.register(app, handlers, session_scope, home=home)
+    read_command.register(handlers, session_scope, home=home)
+    deliver_command.register(app, handlers, session_scope, outbox, home=home)
     stat_command.register(app, handlers, session_scope)
     transcript_command.register(app, handlers, session_scope)
-    home_command.register(app, set(handlers))
+    home_command.register(app, home)
     admin_settings_command.register(app, session_scope)
 
     app.middleware(_log_interaction)

@@ -29,7 +29,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -115,6 +115,10 @@ class ThreadChanges:
     claimed_by: str | None = None  # autoclaim gave the conversation to this user
 
 
+# Receives (thread, changes) pairs of conversations whose unread state or holder changed.
+ChangeObserver = Callable[[list[tuple[ThreadRef, ThreadChanges]]], None]
+
+
 # Group commit: after the first queued event the writer waits up to BATCH_WINDOW_SECONDS for
 # more, then stores up to MAX_BATCH events in one transaction. An event that someone waits
 # for (a caret command's message, flush(), stop()) ends the wait at once.
@@ -173,6 +177,21 @@ class MessageRecorder:
         self._stopped = False
         self._notifier = _SlackNotifier()
         self._conversation_ids: dict[ThreadKey, int] = {}
+        self._observers: list[ChangeObserver] = []
+
+    def observe(self, observer: ChangeObserver) -> None:
+        """Call `observer` with each committed batch's changes to unread state and holder.
+
+        It runs on the writer's thread, so it must only queue the work it needs.
+        """
+        self._observers.append(observer)
+
+    def _tell_observers(self, changes: list[tuple[ThreadRef, ThreadChanges]]) -> None:
+        for observer in self._observers:
+            try:
+                observer(changes)
+            except Exception:  # noqa: BLE001 (the messages are stored; only a side effect failed)
+                log.exception("message change observer failed changes=%d", len(changes))
 
     def record(self, body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         """Store a new, edited or deleted message, and ignore every other message event."""
@@ -325,6 +344,8 @@ class MessageRecorder:
         changes: list[_SlackChange] = []
         if events:
             changes = self._store_batch(events)
+        if changes and self._observers:
+            self._tell_observers([(change.thread, change.changes) for change in changes])
         done = [entry.done for entry in batch if entry.done is not None]
         if changes or done:
             self._notifier.submit(changes, done)
@@ -386,6 +407,8 @@ class MessageRecorder:
         changes = self._store_new(message, caretbot=is_caretbot(message, context))
         if changes is not None:
             _apply(client, message.thread, changes)
+            if changes.marker is not None or changes.claimed_by is not None:
+                self._tell_observers([(message.thread, changes)])
 
     def _store_new(
         self, message: IncomingMessage, *, caretbot: bool, now: datetime | None = None

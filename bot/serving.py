@@ -12,8 +12,9 @@ from typing import Any
 import uvicorn
 from starlette.applications import Starlette
 
-from bot.app import build_outbox, create_app
+from bot.app import build_outbox, build_web_client, create_app
 from bot.config import Settings
+from bot.home_refresh import HomeRefresher
 from bot.recording import MessageRecorder
 from bot.slackdouble import SlackDouble
 from bot.slackdouble.signing import post_to_bot
@@ -130,14 +131,18 @@ class LocalBot:
         self.executor = TrackingExecutor()
         self.outbox = build_outbox(self.settings, self.session_scope)
         self.recorder = MessageRecorder(self.session_scope)
-        # Waiting for the listeners also waits until the messages they queued are stored.
+        self.home = HomeRefresher(self.session_scope, build_web_client(self.settings))
+        # Waiting for the listeners also waits until the messages they queued are stored,
+        # and then until the App Homes those changes affect are rebuilt.
         self.executor.add_drain(self.recorder.flush)
+        self.executor.add_drain(self.home.flush)
         self.app = create_app(
             self.settings,
             session_scope=self.session_scope,
             listener_executor=self.executor,
             outbox=self.outbox,
             recorder=self.recorder,
+            home=self.home,
         )
         self.server = BackgroundServer(
             create_web_app(self.app, self.engine, signing_secret=self.settings.signing_secret)
@@ -160,6 +165,7 @@ class LocalBot:
         self.server.stop()
         self.executor.shutdown(wait=True)
         self.recorder.stop()
+        self.home.stop()
         self.engine.dispose()
 
     @property

@@ -98,6 +98,8 @@ class Conversation(SQLModel, table=True):
         sa.UniqueConstraint(
             "workspace_id", "channel_id", "thread_ts", name="uq_conversation_thread"
         ),
+        # The App Home's queue: a workspace's waiting conversations, longest wait first.
+        sa.Index("ix_conversation_waiting", "workspace_id", "unread", "unread_since"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -28,10 +28,15 @@ from storage.claims import ClaimOutcome, claim_conversation, take_over_conversat
 from storage.conversations import get_or_create_conversation
 from storage.db import SessionScope
 
+if TYPE_CHECKING:
+    from bot.home_refresh import HomeRefresher
+
 log = logging.getLogger(__name__)
 
 
-def handle_claim_command(request: CommandRequest, session_scope: SessionScope) -> None:
+def handle_claim_command(
+    request: CommandRequest, session_scope: SessionScope, home: HomeRefresher | None = None
+) -> None:
     """Claim the conversation, or show its holder with a Take over button."""
     thread = request.thread
     with session_scope() as session:
@@ -46,6 +51,8 @@ def handle_claim_command(request: CommandRequest, session_scope: SessionScope) -
         )
 
     if outcome.won:
+        if home is not None:
+            home.thread_changed(thread, claim=True, previous_holder=outcome.previous_holder)
         request.reply_in_thread(claimed_text(request.user))
         _log_claim("claimed", thread, request.user, outcome)
     elif outcome.holder == request.user:
@@ -58,7 +65,11 @@ def handle_claim_command(request: CommandRequest, session_scope: SessionScope) -
 
 
 def handle_claim_take_over_action(
-    ack: Ack, body: dict[str, Any], client: WebClient, session_scope: SessionScope
+    ack: Ack,
+    body: dict[str, Any],
+    client: WebClient,
+    session_scope: SessionScope,
+    home: HomeRefresher | None = None,
 ) -> None:
     """Move the conversation to the clicking agent and tell the agent who held it."""
     ack()
@@ -82,6 +93,8 @@ def handle_claim_take_over_action(
         )
 
     if outcome.won:
+        if home is not None:
+            home.thread_changed(thread, claim=True, previous_holder=outcome.previous_holder)
         client.chat_postMessage(
             channel=thread.channel,
             thread_ts=thread.thread_ts,
@@ -147,8 +160,14 @@ def _log_claim(action: str, thread: ThreadRef, user_id: str, outcome: ClaimOutco
     )
 
 
-def register(app: App, handlers: CommandHandlers, session_scope: SessionScope) -> None:
-    handlers["claim"] = lambda request: handle_claim_command(request, session_scope)
+def register(
+    app: App,
+    handlers: CommandHandlers,
+    session_scope: SessionScope,
+    *,
+    home: HomeRefresher | None = None,
+) -> None:
+    handlers["claim"] = lambda request: handle_claim_command(request, session_scope, home)
     app.action(ids.CLAIM_TAKE_OVER)(
-        reporting(partial(handle_claim_take_over_action, session_scope=session_scope))
+        reporting(partial(handle_claim_take_over_action, session_scope=session_scope, home=home))
     )

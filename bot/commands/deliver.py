@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slack_bolt import Ack, App
 from slack_sdk import WebClient
@@ -62,6 +62,9 @@ from storage.models import Contact, Conversation, Delivery
 from storage.settings import get_setting
 from storage.teams import list_teams
 
+if TYPE_CHECKING:
+    from bot.home_refresh import HomeRefresher
+
 log = logging.getLogger(__name__)
 
 REASONS_SETTING = "reasons"
@@ -71,9 +74,12 @@ RECIPIENT_RULE_SETTING = "recipient_required"
 class DeliverFlow:
     """The listeners of ^deliver, sharing the session factory and the outbox."""
 
-    def __init__(self, session_scope: SessionScope, outbox: OutboxWorker) -> None:
+    def __init__(
+        self, session_scope: SessionScope, outbox: OutboxWorker, home: HomeRefresher | None = None
+    ) -> None:
         self.session_scope = session_scope
         self.outbox = outbox
+        self.home = home
 
     # ^deliver and the ways to open the modal
 
@@ -224,6 +230,8 @@ class DeliverFlow:
             values.status.value,
         )
         self.outbox.wake()
+        if created and self.home is not None:
+            self.home.delivery_changed(delivery.id)
 
     def _store(
         self,
@@ -289,9 +297,12 @@ class DeliverFlow:
             if won:
                 enqueue_card_updates(session, recipient)
             accepted_by, accepted_at = recipient.accepted_by, recipient.accepted_at
+            delivery_id = recipient.delivery_id
 
         if won:
             self.outbox.wake()
+            if self.home is not None:
+                self.home.delivery_changed(delivery_id)
             return
         if accepted_by != user_id:
             channel = (body.get("channel") or {}).get("id") or user_id
@@ -407,9 +418,14 @@ def _contact_and_application(
 
 
 def register(
-    app: App, handlers: CommandHandlers, session_scope: SessionScope, outbox: OutboxWorker
+    app: App,
+    handlers: CommandHandlers,
+    session_scope: SessionScope,
+    outbox: OutboxWorker,
+    *,
+    home: HomeRefresher | None = None,
 ) -> None:
-    flow = DeliverFlow(session_scope, outbox)
+    flow = DeliverFlow(session_scope, outbox, home)
     handlers["deliver"] = flow.handle_deliver_command
     app.action(ids.OPEN_DELIVER_MODAL)(reporting(flow.handle_open_deliver_modal_action))
     app.shortcut(ids.SHORTCUT_DELIVER)(reporting(flow.handle_deliver_shortcut))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from bot.errors import UserError
 from bot.recording import is_contact_user, remove_unread_marker, unread_reaction
@@ -11,6 +12,9 @@ from storage.conversations import get_or_create_conversation
 from storage.db import SessionScope
 from storage.messages import mark_read
 
+if TYPE_CHECKING:
+    from bot.home_refresh import HomeRefresher
+
 log = logging.getLogger(__name__)
 
 
@@ -18,7 +22,9 @@ def marked_read_text(user_id: str) -> str:
     return f"Marked read by <@{user_id}>"
 
 
-def handle_read_command(request: CommandRequest, session_scope: SessionScope) -> None:
+def handle_read_command(
+    request: CommandRequest, session_scope: SessionScope, home: HomeRefresher | None = None
+) -> None:
     """Record who read the conversation, clear its marker, and post the reader in the thread."""
     thread = request.thread
     with session_scope() as session:
@@ -30,6 +36,8 @@ def handle_read_command(request: CommandRequest, session_scope: SessionScope) ->
         was_unread = mark_read(session, conversation, user_id=request.user)
         reaction = unread_reaction(session, thread.team)
 
+    if was_unread and home is not None:
+        home.thread_changed(thread, waiting_changed=True)
     # Removing the marker even when the conversation did not wait also takes off one that an
     # earlier failed reactions.remove left behind.
     remove_unread_marker(request.client, thread, reaction)
@@ -44,5 +52,7 @@ def handle_read_command(request: CommandRequest, session_scope: SessionScope) ->
     )
 
 
-def register(handlers: CommandHandlers, session_scope: SessionScope) -> None:
-    handlers["read"] = lambda request: handle_read_command(request, session_scope)
+def register(
+    handlers: CommandHandlers, session_scope: SessionScope, *, home: HomeRefresher | None = None
+) -> None:
+    handlers["read"] = lambda request: handle_read_command(request, session_scope, home)
