@@ -14,6 +14,7 @@ from starlette.applications import Starlette
 
 from bot.app import build_outbox, create_app
 from bot.config import Settings
+from bot.portal.app import build_portal
 from bot.recording import MessageRecorder
 from bot.slackdouble import SlackDouble
 from bot.slackdouble.signing import post_to_bot
@@ -140,7 +141,12 @@ class LocalBot:
             recorder=self.recorder,
         )
         self.server = BackgroundServer(
-            create_web_app(self.app, self.engine, signing_secret=self.settings.signing_secret)
+            create_web_app(
+                self.app,
+                self.engine,
+                signing_secret=self.settings.signing_secret,
+                portal=build_portal(self.settings, self.session_scope, self.outbox),
+            )
         )
         self._stopped = False
 
