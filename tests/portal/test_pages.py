@@ -1,12 +1,13 @@
 """The portal over HTTP: the list, a delivery's card and transcript, and Accept shown in Slack."""
 
-from bot.slackdouble.payloads import new_ts
+from bot.slackdouble.payloads import message_event, new_ts
 from storage import access
 from storage.deliveries import list_recipients
 from storage.models import DeliveryRecipient
 from storage.portal import portal_actor
 from tests.portal.support import ANN, csrf_of, seed_delivery, signed_in_client
 from tests.support import (
+    AGENT,
     CHANNEL,
     TEAM,
     DeliverDriver,
@@ -20,8 +21,19 @@ from tests.support import (
 
 
 def deliver_to_email(bot, slack, root, email):
-    """Deliver the thread to an address outside Slack, send the outbox, and grant it."""
+    """Deliver the thread to an address outside Slack, send the outbox, and grant it.
+
+    Before the delivery, the candidate writes in the thread and the agent adds a note.
+    """
     _contact_id, [application_id] = seed_contact(bot, root)
+    bot.post_and_settle(
+        message_event("I know SQL and dbt", user="U0CASEY", channel=CHANNEL, thread_ts=root)
+    )
+    bot.post_and_settle(
+        message_event(
+            "^note Ask about the notice period", user=AGENT, channel=CHANNEL, thread_ts=root
+        )
+    )
     step1 = step1_state(
         "qualified", application=f"app:{application_id}", notes="Strong SQL & dbt", rating=4
     )
