@@ -29,13 +29,16 @@ from bot.commands.help import handle_unavailable_command, handle_unknown_command
 from bot.config import Settings
 from bot.errors import handle_error
 from bot.handoff import HandoffSenders
+from bot.handoff_email import EmailSenders
 from bot.ledger import EventLedger
 from bot.logs import interaction_ids
+from bot.mail import Mailer
 from bot.outbox import OutboxWorker
 from bot.recording import MessageRecorder
 from bot.router import CommandHandlers, CommandRequest, is_typed_by_person, parse_command
 from bot.threads import ThreadRef
 from storage.db import SessionScope
+from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -67,13 +70,26 @@ def build_web_client(settings: Settings, *, retries: bool = True) -> WebClient:
 
 
 def build_outbox(settings: Settings, session_scope: SessionScope) -> OutboxWorker:
-    """Return the worker that sends hand-offs after their commit; start() runs it."""
-    senders = HandoffSenders(session_scope)
+    """Return the worker that sends hand-offs and email after their commit; start() runs it."""
+    handoffs = HandoffSenders(session_scope, email_enabled=settings.email_enabled)
+    emails = EmailSenders(
+        session_scope,
+        handoffs,
+        Mailer.from_settings(settings),
+        public_url=settings.public_url,
+        link_days=settings.link_days,
+    )
+
+    def on_failure(message: OutboxMessage, error: str) -> None:
+        handoffs.on_failure(message, error)
+        emails.on_failure(message, error)
+
     return OutboxWorker(
         session_scope,
         build_web_client(settings, retries=False),
-        senders.senders(),
-        on_failure=senders.on_failure,
+        {**handoffs.senders(), **emails.senders()},
+        on_failure=on_failure,
+        on_start=emails.queue_waiting,
     )
 
 

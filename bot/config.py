@@ -35,6 +35,9 @@ class Settings:
     # Email to recipients outside Slack, and the portal they read it in. Without smtp_url
     # such deliveries are stored and the email waits until it is set.
     smtp_url: str | None = field(default=None, repr=False)  # may carry a password
+    # A PEM file of the certificate authorities that the SMTP server's certificate must chain
+    # to, in place of the system's; for a relay with a private CA.
+    smtp_ca_file: str | None = None
     mail_from: str | None = None
     public_url: str | None = None  # base of every link in an email, e.g. https://caret.example.com
     link_days: int = DEFAULT_LINK_DAYS  # how long a sign-in link in an email stays valid
@@ -69,6 +72,7 @@ class Settings:
             api_url=_api_url(env),
             log_level=_log_level(env),
             smtp_url=_smtp_url(env),
+            smtp_ca_file=_smtp_ca_file(env),
             mail_from=_mail_from(env),
             public_url=_public_url(env),
             link_days=_link_days(env),
@@ -158,6 +162,24 @@ def _smtp_url(env: Mapping[str, str]) -> str | None:
         raise ConfigError(
             "MAIL_FROM is not set, but SMTP_URL is: give the sender of caretbot's email, "
             'e.g. MAIL_FROM="caretbot <caretbot@example.com>".'
+        )
+    if not env.get("PUBLIC_URL", "").strip():
+        raise ConfigError(
+            "PUBLIC_URL is not set, but SMTP_URL is: every email links into caretbot's portal, "
+            "so give the address people open it at, e.g. PUBLIC_URL=https://caret.example.com."
+        )
+    return value
+
+
+def _smtp_ca_file(env: Mapping[str, str]) -> str | None:
+    value = env.get("SMTP_CA_FILE", "").strip()
+    if not value:
+        return None
+    if not os.path.isfile(value):
+        raise ConfigError(
+            f"SMTP_CA_FILE is invalid: {value!r} is not a file. Give the path of a PEM file "
+            f"with the certificate authorities of your SMTP server, or leave it unset to use "
+            f"the system's."
         )
     return value
 

@@ -13,6 +13,7 @@ from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError
 from sqlmodel import Session
 
+from bot.handoff_email import become_email_recipient
 from bot.outbox import Landed, PermanentFailure, Sender
 from bot.outcomes import Status
 from bot.views.deliver import ApplicationChoice, ContactFacts
@@ -112,8 +113,10 @@ def enqueue_card_updates(session: Session, recipient: DeliveryRecipient) -> None
 class HandoffSenders:
     """The outbox senders of deliveries, reading what they send from the database."""
 
-    def __init__(self, session_scope: SessionScope) -> None:
+    def __init__(self, session_scope: SessionScope, *, email_enabled: bool = False) -> None:
         self.session_scope = session_scope
+        # Whether an address that belongs to nobody in Slack gets the hand-off by email now.
+        self.email_enabled = email_enabled
 
     def senders(self) -> dict[str, Sender]:
         return {
@@ -172,13 +175,14 @@ class HandoffSenders:
             user = None
         with self.session_scope() as session:
             if user is None or user.get("deleted"):
-                set_recipient_state(session, message.recipient_id, "pending_email")
-                self._notice(
-                    session,
-                    message.delivery_id,
-                    f"{email} is not in this Slack workspace. caretbot keeps the hand-off "
-                    f"for email, which is not set up yet, so nothing is lost.",
+                recipient = session.get(DeliveryRecipient, message.recipient_id)
+                if recipient is None:
+                    raise PermanentFailure(f"recipient {message.recipient_id} not found")
+                notice = become_email_recipient(
+                    session, recipient, email_enabled=self.email_enabled
                 )
+                if notice is not None:
+                    self.notify_agent(session, message.delivery_id, notice)
             else:
                 set_recipient_state(session, message.recipient_id, "pending", user_id=user["id"])
                 enqueue(
@@ -243,7 +247,7 @@ class HandoffSenders:
             # the team reachable while another member's DM was sent or may still be.
             if not _has_other_live_handoff(session, message):
                 set_recipient_state(session, message.recipient_id, "unreachable", error=error)
-            self._notice(
+            self.notify_agent(
                 session,
                 message.delivery_id,
                 f"caretbot could not send the hand-off to {shown} ({error}). The delivery is "
@@ -252,7 +256,8 @@ class HandoffSenders:
 
     # Reading a delivery for its cards
 
-    def _notice(self, session: Session, delivery_id: int | None, text: str) -> None:
+    def notify_agent(self, session: Session, delivery_id: int | None, text: str) -> None:
+        """Queue an ephemeral notice in the thread to the agent who made the delivery."""
         enqueue(session, AGENT_NOTICE, {"text": text}, delivery_id=delivery_id)
 
     def _mark_recipient(self, message: OutboxMessage, state: str) -> None:
@@ -299,6 +304,12 @@ class HandoffSenders:
             accepted_at=accepted_at,
             team_name=team_name,
         )
+
+    def delivery_facts(
+        self, delivery_id: int | None
+    ) -> tuple[DeliveryFacts, Conversation, Delivery]:
+        """Read a delivery as its cards and emails show it."""
+        return self._facts(delivery_id)
 
     def _facts(self, delivery_id: int | None) -> tuple[DeliveryFacts, Conversation, Delivery]:
         with self.session_scope() as session:

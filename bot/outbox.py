@@ -30,10 +30,16 @@ class Landed:
 
     channel_id: str | None = None
     message_ts: str | None = None
+    # True when the sender marked the row sent itself, in the transaction of its own writes.
+    recorded: bool = False
 
 
 class PermanentFailure(Exception):
     """A send that retrying cannot fix; the message says why."""
+
+
+class TransientFailure(Exception):
+    """A send that the other side asked to try again later, such as an SMTP 4xx reply."""
 
 
 Sender = Callable[[OutboxMessage, WebClient], Landed | None]
@@ -49,6 +55,7 @@ class OutboxWorker:
         senders: dict[str, Sender],
         *,
         on_failure: Callable[[OutboxMessage, str], None] | None = None,
+        on_start: Callable[[], None] | None = None,
         clock: Callable[[], datetime] = utcnow,
         poll_interval: float = POLL_INTERVAL,
     ) -> None:
@@ -56,6 +63,7 @@ class OutboxWorker:
         self._client = client
         self._senders = senders
         self._on_failure = on_failure
+        self.on_start = on_start  # runs once on the worker thread, before its first round
         self._clock = clock
         self._poll_interval = poll_interval
         self._wake = threading.Event()
@@ -78,9 +86,13 @@ class OutboxWorker:
         self._wake.set()
 
     def _loop(self) -> None:
+        start_task = self.on_start
         while not self._stop.is_set():
             self._wake.clear()
             try:
+                if start_task is not None:
+                    start_task()
+                    start_task = None
                 while self.run_once():
                     pass
             except Exception:
@@ -112,6 +124,9 @@ class OutboxWorker:
         except PermanentFailure as failure:
             self._fail(message, str(failure), fields)
             return
+        except TransientFailure as failure:
+            self._retry_later(message, str(failure), None, fields)
+            return
         except OSError as failure:
             self._retry_later(message, f"network error: {failure}", None, fields)
             return
@@ -123,10 +138,11 @@ class OutboxWorker:
             self._retry_later(message, f"unexpected error: {failure!r}", None, fields)
             return
 
-        with self._session_scope() as session:
-            mark_sent(
-                session, message.id, channel_id=landed.channel_id, message_ts=landed.message_ts
-            )
+        if not landed.recorded:
+            with self._session_scope() as session:
+                mark_sent(
+                    session, message.id, channel_id=landed.channel_id, message_ts=landed.message_ts
+                )
         log.info("outbox sent %s attempts=%s", fields, message.attempts + 1)
 
     def _after_slack_error(

@@ -48,6 +48,11 @@ def hash_token(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
+def new_secret() -> str:
+    """Return a random secret for a link or session: 32 bytes, URL-safe base64."""
+    return secrets.token_urlsafe(32)
+
+
 def restricted_user(session: Session, email: str) -> RestrictedUser:
     """Return the restricted user of an address, creating it; safe when two processes race."""
     address = normalize_email(email)
@@ -102,12 +107,17 @@ def issue_token(
     lifetime: timedelta,
     *,
     now: datetime | None = None,
+    raw: str | None = None,
 ) -> tuple[str, AccessToken]:
-    """Make a new secret; return it (to send once) and its stored row."""
+    """Make a new secret; return it (to send once) and its stored row.
+
+    `raw` stores a secret from new_secret() instead, for a caller that sends the secret before
+    it writes anything, so that no database lock is held while it waits on the network.
+    """
     if purpose not in (LINK, SESSION):
         raise ValueError(f"token purpose {purpose!r} is not {LINK!r} or {SESSION!r}")
     now = now or utcnow()
-    raw = secrets.token_urlsafe(32)
+    raw = raw or new_secret()
     token = AccessToken(
         restricted_user_id=restricted_user_id,
         purpose=purpose,
