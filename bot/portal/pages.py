@@ -27,9 +27,9 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 
 from bot.commands.transcript import UserDirectory, load_conversation, render_stored
 from bot.handoff import enqueue_card_updates
+from bot.mail import enqueue_signin_email
 from bot.portal import security
 from bot.portal.links import PREFIX, delivery_path
-from bot.portal.signin_email import enqueue_signin_email
 from bot.portal.views import DeliveryCard, application_label, delivery_card, show_time, status_label
 from bot.threads import ThreadRef
 from storage import access

@@ -9,7 +9,6 @@ from tests.portal.support import ANN, csrf_of, seed_delivery, signed_in_client
 from tests.support import (
     AGENT,
     CHANNEL,
-    TEAM,
     DeliverDriver,
     deliver_through,
     seed_contact,
@@ -21,7 +20,7 @@ from tests.support import (
 
 
 def deliver_to_email(bot, slack, root, email):
-    """Deliver the thread to an address outside Slack, send the outbox, and grant it.
+    """Deliver the thread to an address outside Slack and send the outbox, which grants it.
 
     Before the delivery, the candidate writes in the thread and the agent adds a note.
     """
@@ -42,11 +41,7 @@ def deliver_to_email(bot, slack, root, email):
     )
     assert response == {"response_action": "clear"}
     settle_outbox(bot)
-    [(delivery, [recipient])], conversation = stored_deliveries(bot, root)
-    with bot.session_scope() as session:
-        access.grant_delivery(
-            session, recipient, workspace_id=TEAM, conversation_id=conversation.id
-        )
+    [(delivery, [recipient])], _conversation = stored_deliveries(bot, root)
     return delivery, recipient
 
 

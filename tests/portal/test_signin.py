@@ -7,9 +7,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from sqlmodel import select
 
+from bot.mail import SIGNIN_EMAIL
 from bot.portal import pages
 from bot.portal.security import SESSION_COOKIE, SIGNIN_CSRF_COOKIE
-from bot.portal.signin_email import SIGNIN_EMAIL
 from bot.slackdouble.payloads import new_ts
 from storage import access
 from storage.models import AccessToken, OutboxMessage, SignInRequest
