@@ -1,4 +1,4 @@
-"""What a restricted user may see in the portal, and the sign-in requests that rate limit it.
+"""Queries of the records a restricted user may see, and the sign-in requests that limit them.
 
 Every lookup here takes the restricted user's id and finds a record only through one of their
 active grants, so a delivery that exists but was not delivered to them is indistinguishable
@@ -122,6 +122,8 @@ def record_signin_request(
 
     Rows older than the window count for nothing, so they are deleted here.
     """
+    # NOTE: the count is not serialized with other processes' inserts, so requests that
+    # arrive at the same moment can pass a limit by a few.
     now = now or utcnow()
     since = now - window
     session.execute(sa.delete(SignInRequest).where(SignInRequest.requested_at < since))

@@ -22,15 +22,12 @@ def create_portal(
     session_scope: SessionScope,
     client: WebClient,
     *,
-    public_url: str | None,
     link_days: int,
     wake_outbox: Callable[[], None],
 ) -> Mount:
     """Build the portal as a Mount at /portal, with its security headers on every response."""
     install_log_redaction()
-    pages = PortalPages(
-        session_scope, client, public_url=public_url, link_days=link_days, wake_outbox=wake_outbox
-    )
+    pages = PortalPages(session_scope, client, link_days=link_days, wake_outbox=wake_outbox)
     routes = [
         Route("/", pages.home, methods=["GET"]),
         Route("/static/portal.css", pages.stylesheet_file, methods=["GET"]),
@@ -54,7 +51,6 @@ def build_portal(settings: Settings, session_scope: SessionScope, outbox: Outbox
     return create_portal(
         session_scope,
         build_web_client(settings),
-        public_url=settings.public_url,
         link_days=settings.link_days,
         wake_outbox=outbox.wake,
     )

@@ -28,6 +28,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 from bot.commands.transcript import UserDirectory, load_conversation, render_stored
 from bot.handoff import enqueue_card_updates
 from bot.mail import enqueue_signin_email
+from bot.outcomes import stars
 from bot.portal import security
 from bot.portal.links import PREFIX, delivery_path
 from bot.portal.views import DeliveryCard, application_label, delivery_card, show_time, status_label
@@ -50,7 +51,7 @@ log = logging.getLogger(__name__)
 TEMPLATES = Path(__file__).parent / "templates"
 STYLESHEET = Path(__file__).parent / "static" / "portal.css"
 
-# The portal's forms have at most three short fields; anything bigger is not one of them.
+# The portal's forms have at most three short fields, so a larger body is not one of them.
 MAX_FORM_BYTES = 4096
 MAX_EMAIL_LENGTH = 320
 
@@ -95,13 +96,11 @@ class PortalPages:
         session_scope: SessionScope,
         client: WebClient,
         *,
-        public_url: str | None,
         link_days: int,
         wake_outbox: Callable[[], None],
     ) -> None:
         self.session_scope = session_scope
         self.client = client
-        self.public_url = public_url
         self.link_days = link_days
         self.wake_outbox = wake_outbox
         self.templates = Environment(
@@ -147,7 +146,7 @@ class PortalPages:
         return Response(self.stylesheet, media_type="text/css")
 
     async def handle_not_found(self, request: Request, exc: HTTPException) -> Response:
-        """Answer an unknown portal path or method like any id that is not the user's."""
+        """Return the 404 page for an unknown portal path or method, as for an id not the user's."""
         return self.not_found(await self._signed_in(request))
 
     # Sessions
@@ -183,7 +182,7 @@ class PortalPages:
         return RedirectResponse(f"{PREFIX}/deliveries", status_code=303)
 
     async def signin_form(self, request: Request) -> Response:
-        """Show the form that asks for an email address, with a message about a bad link."""
+        """Show the sign-in form, with a notice about a rejected link or a sign-out."""
         notice = None
         link = request.query_params.get("link")
         if link in {state.value for state in _LINK_PROBLEMS}:
@@ -219,7 +218,7 @@ class PortalPages:
         return response
 
     async def signin_submit(self, request: Request) -> Response:
-        """Email a sign-in link; answer alike whether or not the address has access."""
+        """Queue a sign-in email and return the same page whether or not the address has access."""
         form = await _read_form(request)
         if form is None:
             return self._too_large()
@@ -271,6 +270,8 @@ class PortalPages:
             if user is None or user.id is None or not access.active_grants(session, user.id):
                 log.info("sign-in link not sent: no access client=%s", client)
                 return False
+            # NOTE: queueing adds one insert, so a known address answers slightly slower than
+            # an unknown one. The email itself is sent later by the outbox.
             enqueue_signin_email(session, user.id, next_path)
             log.info("sign-in link queued restricted_user=%s client=%s", user.id, client)
             return True
@@ -354,7 +355,7 @@ class PortalPages:
                         "delivery_id": delivery.id,
                         "contact": contact.name if contact else None,
                         "status": status_label(delivery.status),
-                        "stars": "★" * delivery.rating if delivery.rating else "",
+                        "stars": stars(delivery.rating) if delivery.rating else "",
                         "application": application_label(application),
                         "delivered_at": show_time(delivery.delivered_at),
                         "accepted_at": visible.recipient.accepted_at,
@@ -429,6 +430,7 @@ class PortalPages:
             delivery, recipient = visible.delivery, visible.recipient
             contact = _contact(session, delivery.contact_id)
             application = _application(session, delivery.application_id)
+        # NOTE: names come from users.info on every page view, one call per person named.
         directory = _UTCDirectory(self.client)
         card = delivery_card(
             delivery, recipient, contact=contact, application=application, user_name=directory.name
@@ -444,7 +446,7 @@ class PortalPages:
         return card, transcript
 
     async def accept(self, request: Request) -> Response:
-        """Accept a hand-off for the signed-in user; the agent's card in Slack shows it."""
+        """Accept a hand-off for the signed-in user; the agent's card in Slack then shows it."""
         signed_in = await self._signed_in(request)
         form = await _read_form(request)
         if form is None:
@@ -487,14 +489,14 @@ class PortalPages:
 
 
 class _UTCDirectory(UserDirectory):
-    """Names from Slack, and UTC for times: a restricted user has no Slack profile."""
+    """A user directory that shows times in UTC, because a restricted user has no Slack profile."""
 
     def zone(self, user_id: str) -> ZoneInfo:
         return ZoneInfo("UTC")
 
 
 async def _read_form(request: Request) -> FormData | None:
-    """Parse a small urlencoded form; None when it is larger than MAX_FORM_BYTES."""
+    """Parse a small urlencoded form, or return None when it is larger than MAX_FORM_BYTES."""
     declared = request.headers.get("content-length")
     if declared is None or not declared.isdigit() or int(declared) > MAX_FORM_BYTES:
         return None

@@ -61,10 +61,10 @@ class SecurityHeaders:
 def set_cookie(response: Response, name: str, value: str, lifetime: timedelta) -> None:
     """Set a portal cookie: HttpOnly, Secure, SameSite=Lax, and sent only to portal paths.
 
-    Lax, not Strict: the emailed link is a navigation from another site (the mail client), and
-    a Strict cookie set during it would not be sent on the redirect that follows, so the first
-    click would land on the sign-in page. Every request that changes anything is a POST with
-    a CSRF token, which Lax cookies do not accompany from other sites anyway.
+    Lax, not Strict, because the emailed link is a navigation from another site (the mail
+    client). A Strict cookie set during it would not be sent on the redirect that follows, so
+    the first click would land on the sign-in page. Every request that changes anything is a
+    POST with a CSRF token, and browsers send no Lax cookie with a POST from another site.
     """
     response.set_cookie(
         name,

@@ -1,4 +1,4 @@
-"""What the portal's pages show of a delivery, built from stored records without I/O."""
+"""Builders of the delivery card that portal pages show, from stored records without I/O."""
 
 from __future__ import annotations
 

@@ -176,7 +176,7 @@ def issue_link(session_scope, email: str, lifetime: timedelta = timedelta(days=1
 
 
 def signed_in_client(bot, email: str) -> PortalClient:
-    """Return a client that opened an emailed link for `email` and holds its session."""
+    """Return a client that opened an emailed link for `email` and keeps its session cookie."""
     client = PortalClient(bot.server.url)
     raw = issue_link(bot.session_scope, email)
     response = client.get(f"/portal/signin/{raw}")
