@@ -41,7 +41,7 @@ def create_portal(
         Route("/deliveries/{delivery_id}/accept", pages.accept, methods=["POST"]),
         Route("/conversations/{conversation_id}", pages.conversation, methods=["GET"]),
     ]
-    portal = Starlette(routes=routes, exception_handlers={HTTPException: pages.handle_not_found})
+    portal = Starlette(routes=routes, exception_handlers={HTTPException: pages.handle_http_error})
     # Outside Starlette's own error middleware, so a 500 page carries the headers too.
     return Mount(PREFIX, app=SecurityHeaders(portal))
 

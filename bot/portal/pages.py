@@ -115,12 +115,10 @@ class PortalPages:
         self, name: str, *, signed_in: SignedIn | None = None, status: int = 200, **values: Any
     ) -> HTMLResponse:
         template = self.templates.get_template(name)
-        body = template.render(
-            prefix=PREFIX,
-            signed_in=signed_in,
-            csrf_token=signed_in.csrf_token if signed_in else values.pop("csrf_token", ""),
-            **values,
-        )
+        form_token = values.pop("csrf_token", "")
+        if signed_in is not None:
+            form_token = signed_in.csrf_token
+        body = template.render(prefix=PREFIX, signed_in=signed_in, csrf_token=form_token, **values)
         return HTMLResponse(body, status_code=status)
 
     def not_found(self, signed_in: SignedIn | None = None) -> HTMLResponse:
@@ -145,9 +143,19 @@ class PortalPages:
     async def stylesheet_file(self, request: Request) -> Response:
         return Response(self.stylesheet, media_type="text/css")
 
-    async def handle_not_found(self, request: Request, exc: HTTPException) -> Response:
-        """Return the 404 page for an unknown portal path or method, as for an id not the user's."""
-        return self.not_found(await self._signed_in(request))
+    async def handle_http_error(self, request: Request, exc: HTTPException) -> Response:
+        """Render Starlette's HTTP errors; an unknown path or method gets the usual 404 page."""
+        signed_in = await self._signed_in(request)
+        if exc.status_code in (404, 405):
+            return self.not_found(signed_in)
+        log.info("portal request rejected status=%s detail=%s", exc.status_code, exc.detail)
+        return self.render(
+            "message.html",
+            signed_in=signed_in,
+            status=exc.status_code,
+            heading="Invalid request",
+            text="The page could not read what your browser sent. Go back and try again.",
+        )
 
     # Sessions
 

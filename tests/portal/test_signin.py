@@ -265,3 +265,19 @@ def test_rate_limit_per_client(bot, client):
     assert ben.id not in queued
     assert len(requests) == pages.SIGNIN_LIMIT_PER_CLIENT + 1
     assert {request.client_address for request in requests} == {"127.0.0.1"}
+
+
+def test_signin_file_upload_rejected(bot, client, ann_delivery):
+    token = csrf_of(client.get("/portal/signin"))
+
+    response = client.request(
+        "POST",
+        "/portal/signin",
+        data={"csrf_token": token, "email": ANN},
+        files={"attachment": ("a.txt", b"hello")},
+    )
+
+    assert response.status_code == 400
+    assert "Invalid request" in response.text
+    assert response.headers["content-security-policy"].startswith("default-src 'none'")
+    assert signin_emails(bot) == []
