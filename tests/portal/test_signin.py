@@ -281,3 +281,18 @@ def test_signin_file_upload_rejected(bot, client, ann_delivery):
     assert "Invalid request" in response.text
     assert response.headers["content-security-policy"].startswith("default-src 'none'")
     assert signin_emails(bot) == []
+
+
+def test_client_address_from_trusted_proxy(bot, client, ann_delivery):
+    """uvicorn trusts X-Forwarded-For from FORWARDED_ALLOW_IPS, 127.0.0.1 by default."""
+    token = csrf_of(client.get("/portal/signin"))
+
+    client.post(
+        "/portal/signin",
+        {"csrf_token": token, "email": ANN},
+        headers={"x-forwarded-for": "203.0.113.9"},
+    )
+
+    with bot.session_scope() as session:
+        [request] = session.exec(select(SignInRequest)).all()
+    assert request.client_address == "203.0.113.9"
