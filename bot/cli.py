@@ -130,6 +130,19 @@ def _parser() -> argparse.ArgumentParser:
     for parser_of_settings in (settings_list, settings_set, settings_unset, autoclaim):
         _add_workspace_option(parser_of_settings)
 
+    access = commands.add_parser("access", help="what people outside Slack may read on the portal")
+    access_commands = access.add_subparsers(required=True, metavar="ACTION")
+    access_list = access_commands.add_parser(
+        "list", help="every restricted user, or one address's conversations, links and sessions"
+    )
+    access_list.add_argument("email", nargs="?", help="show this address in detail")
+    access_list.set_defaults(run=_run_access_list)
+    access_revoke = access_commands.add_parser(
+        "revoke", help="withdraw every conversation, link and session of an address"
+    )
+    access_revoke.add_argument("email")
+    access_revoke.set_defaults(run=_run_access_revoke)
+
     export = commands.add_parser("export", help="export records")
     export_commands = export.add_subparsers(required=True, metavar="WHAT")
     deliveries = export_commands.add_parser(
@@ -419,6 +432,18 @@ def _run_settings_autoclaim(args: argparse.Namespace) -> int:
         user_id=args.user,
         enabled=args.state == "on",
     )
+
+
+def _run_access_list(args: argparse.Namespace) -> int:
+    from bot.access_cli import list_access_command
+
+    return list_access_command(_records_scope(), sys.stdout, email=args.email)
+
+
+def _run_access_revoke(args: argparse.Namespace) -> int:
+    from bot.access_cli import revoke_access_command
+
+    return revoke_access_command(_records_scope(), sys.stdout, email=args.email)
 
 
 def _workspace(args: argparse.Namespace) -> str:

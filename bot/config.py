@@ -36,7 +36,7 @@ class Settings:
     # such deliveries are stored and the email waits until it is set.
     smtp_url: str | None = field(default=None, repr=False)  # may carry a password
     # A PEM file of the certificate authorities that the SMTP server's certificate must chain
-    # to, in place of the system's; for a relay with a private CA.
+    # to, used in place of the system's. It is meant for a relay with a private CA.
     smtp_ca_file: str | None = None
     mail_from: str | None = None
     public_url: str | None = None  # base of every link in an email, e.g. https://caret.example.com

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import ssl
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import TextIO
 
@@ -12,6 +15,8 @@ from slack_sdk.errors import SlackApiError
 
 from bot.app import build_web_client
 from bot.config import ConfigError, Settings, read_database_url
+from bot.mail import Mailer
+from bot.outbox import PermanentFailure, TransientFailure
 from bot.scopes import BOT_SCOPES
 from storage import migrate
 from storage.db import create_db_engine, ping
@@ -46,6 +51,8 @@ def run_doctor(out: TextIO, env: dict[str, str] | None = None) -> int:
         _check_token(report, build_web_client(settings), settings.api_url)
     if env.get("SLACK_APP_TOKEN"):
         _check_app_token(report, env["SLACK_APP_TOKEN"], settings)
+    if settings is not None:
+        _check_email(report, settings)
     _check_database(report, env)
 
     verdict = "all checks passed" if report.problems == 0 else f"{report.problems} problem(s)"
@@ -139,3 +146,69 @@ def _check_database(report: Report, env: dict[str, str]) -> None:
         )
     else:
         report.ok(f"database: {shown} answers and its schema is current ({head})")
+
+
+def _check_email(report: Report, settings: Settings) -> None:
+    if settings.smtp_url is None:
+        report.ok(
+            "email: SMTP_URL is not set, so deliveries to addresses outside Slack are stored "
+            "and emailed once it is"
+        )
+    else:
+        _check_smtp(report, settings)
+    if settings.public_url is not None:
+        _check_public_url(report, settings.public_url)
+
+
+def _check_smtp(report: Report, settings: Settings) -> None:
+    mailer = Mailer.from_settings(settings)
+    assert mailer is not None
+    address = mailer.server.address
+    try:
+        mailer.check()
+    except ssl.SSLCertVerificationError as failure:
+        report.problem(
+            f"email: the certificate of the SMTP server at {address} is not trusted "
+            f"({failure.verify_message})",
+            "fix the server's certificate, or set SMTP_CA_FILE to the PEM file of its CA",
+        )
+        return
+    except (PermanentFailure, TransientFailure) as failure:
+        report.problem(
+            f"email: the SMTP server at {address} refused caretbot ({failure})",
+            "check the user and password in SMTP_URL (percent-encode @ : / in them)",
+        )
+        return
+    except OSError as failure:
+        report.problem(
+            f"email: cannot reach the SMTP server at {address} ({failure})",
+            "check the host and port in SMTP_URL: 587 with smtp:// (STARTTLS), 465 with smtps://",
+        )
+        return
+    login = "logged in" if mailer.server.username else "connected without a login"
+    report.ok(f"email: the SMTP server at {address} answers over TLS; caretbot {login}")
+
+
+def _check_public_url(report: Report, public_url: str) -> None:
+    health = f"{public_url}/healthz"
+    try:
+        with urllib.request.urlopen(health, timeout=10) as response:  # noqa: S310 (http(s) only)
+            status = response.status
+    except urllib.error.HTTPError as failure:
+        status = failure.code
+    except (urllib.error.URLError, OSError) as failure:
+        reason = getattr(failure, "reason", failure)
+        report.problem(
+            f"PUBLIC_URL: {health} does not answer ({reason})",
+            "point PUBLIC_URL at the address where `caretbot serve` (or `socket`) is reachable "
+            "from outside, through your proxy",
+        )
+        return
+    if status != 200:
+        report.problem(
+            f"PUBLIC_URL: {health} answered HTTP {status}, expected 200",
+            "check that PUBLIC_URL reaches caretbot and not another site, and that its "
+            "database answers",
+        )
+        return
+    report.ok(f"PUBLIC_URL: {health} answers, so links in email reach caretbot")

@@ -1,9 +1,10 @@
 """The outbox senders that email people outside Slack: hand-offs and sign-in links.
 
 A recipient whose address belongs to nobody in the workspace becomes a restricted user with a
-grant for the delivered conversation. Each email carries a sign-in link whose token is made in
-the transaction that marks the email sent: the outbox payload holds no secret, and a retried
-send makes a fresh token, so no token exists for an email that never went out.
+grant for the delivered conversation. Each email carries a sign-in link with a fresh token,
+stored in the transaction that marks the email sent once the SMTP server has accepted it. So
+the outbox payload contains no secret, a retried send makes a new token, and no token exists
+for an email that never went out.
 """
 
 from __future__ import annotations
@@ -72,8 +73,8 @@ def become_email_recipient(
     set_recipient_state(session, recipient.id, WAITING)
     return (
         f"{recipient.email} is not in this Slack workspace, and email is not set up, so "
-        f"caretbot stored the hand-off without sending it. It goes out by email once an admin "
-        f"sets SMTP_URL."
+        f"caretbot stored the hand-off without sending it. caretbot emails it once an admin "
+        f"sets SMTP_URL and restarts caretbot."
     )
 
 
@@ -135,7 +136,7 @@ class EmailSenders:
             user = _granted_user(session, recipient, delivery)
             assert user.id is not None and delivery.id is not None
             # The email goes out before this transaction writes anything, so no lock is held
-            # while the SMTP server answers; the token exists only once the email is sent.
+            # while the SMTP server replies. The token is stored only once the email is sent.
             raw_token = new_secret()
             email = handoff_email(
                 facts,

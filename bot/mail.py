@@ -35,7 +35,7 @@ def enqueue_signin_email(
     """Queue an email with a fresh sign-in link for a restricted user, in the caller's transaction.
 
     The link opens `next_path` (a portal page, or None for the portal's start page) after
-    signing in. The link's token is made when the email is sent, so the queue holds no secret.
+    signing in. The link's token is made when the email is sent, so the queue contains no secret.
     """
     return enqueue(
         session,
@@ -46,7 +46,7 @@ def enqueue_signin_email(
 
 @dataclass(frozen=True)
 class SmtpServer:
-    """Where and how to reach the SMTP server, read from SMTP_URL."""
+    """The SMTP server's address, TLS mode and login, read from SMTP_URL."""
 
     host: str
     port: int

@@ -217,8 +217,9 @@ class DeliveryRecipient(SQLModel, table=True):
     user_id: str | None = Field(default=None, max_length=32)
     team_id: int | None = Field(default=None, foreign_key="team.id")
     email: str | None = None
-    # "pending" until notified; "notified", "pending_email" (no Slack user, email not sent
-    # yet) or "unreachable" afterwards.
+    # "pending" until notified; "notified" or "unreachable" afterwards. An address of nobody
+    # in Slack is "pending_email" while email is not set up, "email_queued" while its email
+    # is in the outbox, then "emailed".
     state: str = Field(default="pending", max_length=16)
     error: str | None = None
     accepted_by: str | None = Field(default=None, max_length=32)

@@ -20,13 +20,19 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
 
+# aiosmtpd warns of AUTH without STARTTLS on every connection, which is what implicit TLS
+# looks like to it. Test modules that use implicit TLS put this in `pytestmark`.
+IGNORE_AUTH_WARNING = pytest.mark.filterwarnings(
+    "ignore:Requiring AUTH while not requiring TLS:UserWarning"
+)
+
 USER = "caretbot"
 PASSWORD = "s3cret-smtp-password"
 
 
 @dataclass(frozen=True)
 class TestCertificates:
-    ca_file: Path  # the CA that caretbot is told to trust
+    ca_file: Path  # the CA that caretbot trusts through SMTP_CA_FILE
     cert_file: Path  # the server's certificate, for 127.0.0.1 and localhost
     key_file: Path
 
@@ -62,7 +68,7 @@ def make_certificates(directory: Path) -> TestCertificates:
 
 
 class _Recorder:
-    """The aiosmtpd handler: keeps every accepted message, or answers with a set refusal."""
+    """The aiosmtpd handler: keeps each accepted message, or replies with the set refusal."""
 
     def __init__(self) -> None:
         self.messages: list[EmailMessage] = []
@@ -87,7 +93,8 @@ def _check_login(server, session, envelope, mechanism, auth_data) -> AuthResult:
         and auth_data.login == USER.encode()
         and auth_data.password == PASSWORD.encode()
     )
-    return AuthResult(success=accepted)
+    # With handled=False, aiosmtpd replies 535 to a rejected login itself.
+    return AuthResult(success=accepted, handled=False)
 
 
 def free_port() -> int:
@@ -145,7 +152,7 @@ class SmtpTestServer:
             self._controller = None
 
     def refuse(self, reply: str | None) -> None:
-        """Answer every message with `reply`, such as "451 4.3.0 Try again"; None accepts again."""
+        """Reply to each message with `reply`, such as "451 4.3.0 Try again"; None accepts."""
         self.handler.refusal = reply
 
     def wait_for(self, count: int, timeout: float = 10.0) -> list[EmailMessage]:

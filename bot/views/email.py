@@ -8,7 +8,7 @@ never as markup. Pure functions: no SMTP, no database.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid, parseaddr
 
@@ -63,7 +63,7 @@ _TEMPLATES = Environment(
 
 @dataclass(frozen=True)
 class Envelope:
-    """Who sends an email and who gets it."""
+    """The sender and the recipient of an email."""
 
     mail_from: str  # "caretbot <caretbot@example.com>"
     to: str
@@ -163,11 +163,11 @@ def _message(envelope: Envelope, subject: str, text: str, html: str) -> EmailMes
     message["Subject"] = subject
     message["From"] = envelope.mail_from
     message["To"] = envelope.to
-    message["Date"] = format_datetime(datetime.now().astimezone(), usegmt=False)
+    message["Date"] = format_datetime(datetime.now(UTC), usegmt=True)
     # The sender's own domain, because make_msgid would otherwise look up this host's name.
     domain = parseaddr(envelope.mail_from)[1].rpartition("@")[2] or None
     message["Message-ID"] = make_msgid(domain=domain)
-    # RFC 3834: an automatic message, so auto-responders do not answer it.
+    # RFC 3834 marks an automatic message, so auto-responders do not reply to it.
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")

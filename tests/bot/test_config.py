@@ -110,3 +110,67 @@ def test_database_url_must_name_a_database(url, fragment):
 def test_log_level_error_shows_value_as_typed():
     with pytest.raises(ConfigError, match="'verbose'"):
         Settings.from_env({**VALID, "LOG_LEVEL": "verbose"})
+
+
+MAIL = {
+    "SMTP_URL": "smtp://user:hunter2-secret@smtp.example.com:587",
+    "MAIL_FROM": "caretbot <caretbot@example.com>",
+    "PUBLIC_URL": "https://caret.example.com/",
+}
+
+
+def test_email_settings_read():
+    settings = Settings.from_env({**VALID, **MAIL, "LINK_DAYS": "7"})
+
+    assert settings.email_enabled is True
+    assert settings.public_url == "https://caret.example.com"
+    assert settings.link_days == 7
+    assert settings.smtp_ca_file is None
+    assert "hunter2-secret" not in repr(settings)
+
+
+def test_email_off_without_smtp_url():
+    settings = Settings.from_env(VALID)
+
+    assert settings.email_enabled is False
+    assert settings.link_days == 14
+
+
+def test_smtp_url_needs_public_url():
+    env = {**VALID, **MAIL, "PUBLIC_URL": ""}
+
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(env)
+
+    message = str(raised.value)
+    assert message.startswith("PUBLIC_URL is not set, but SMTP_URL is")
+    assert "PUBLIC_URL=https://" in message
+    assert "hunter2-secret" not in message
+
+
+def test_invalid_smtp_url_hides_password():
+    env = {**VALID, **MAIL, "SMTP_URL": "smtpx://user:hunter2-secret@smtp.example.com"}
+
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env(env)
+
+    assert "SMTP_URL is invalid (scheme 'smtpx')" in str(raised.value)
+    assert "hunter2-secret" not in str(raised.value)
+
+
+def test_smtp_ca_file_must_exist(tmp_path):
+    missing = tmp_path / "missing.pem"
+
+    with pytest.raises(ConfigError) as raised:
+        Settings.from_env({**VALID, **MAIL, "SMTP_CA_FILE": str(missing)})
+
+    assert f"SMTP_CA_FILE is invalid: '{missing}' is not a file" in str(raised.value)
+
+
+def test_smtp_ca_file_read(tmp_path):
+    ca_file = tmp_path / "ca.pem"
+    ca_file.write_text("")
+
+    settings = Settings.from_env({**VALID, **MAIL, "SMTP_CA_FILE": str(ca_file)})
+
+    assert settings.smtp_ca_file == str(ca_file)

@@ -325,3 +325,20 @@ def test_signin_email_without_smtp_fails(plain_bot):
         stored = session.get(OutboxMessage, message.id)
         assert stored.state == "failed"
         assert stored.last_error == NOT_SET_UP
+
+
+def test_start_with_smtp_sends_waiting(slack, db_url, smtp, plain_bot, new_root):
+    deliver_to_outsider(plain_bot, slack, new_root)
+    settle_outbox(plain_bot)
+    plain_bot.stop()
+
+    restarted = RunningBot(slack, db_url, env=smtp.env()).start()
+    try:
+        [email] = smtp.wait_for(1)
+        restarted.outbox.stop()
+        _delivery, recipient, _conversation = the_delivery(restarted, new_root)
+    finally:
+        restarted.stop()
+
+    assert email["Subject"] == "Hand-off: Casey Candidate (Qualified)"
+    assert recipient.state == "emailed"
