@@ -21,6 +21,7 @@ from storage.db import SessionScope, create_db_engine, session_scope_for
 if TYPE_CHECKING:
     from slack_bolt import App
     from starlette.applications import Starlette
+    from starlette.routing import Mount
 
     from bot.outbox import OutboxWorker
     from bot.recording import MessageRecorder
@@ -234,6 +235,12 @@ def _start_app(settings: Settings, engine: sa.Engine) -> tuple[App, OutboxWorker
     return bolt_app, outbox, recorder
 
 
+def _portal(settings: Settings, engine: sa.Engine, outbox: OutboxWorker) -> Mount:
+    from bot.portal.app import build_portal
+
+    return build_portal(settings, session_scope_for(engine), outbox)
+
+
 def _serve_until_stopped(
     web_app: Starlette, args: argparse.Namespace, settings: Settings, on_stop: Callable[[], None]
 ) -> None:
@@ -268,7 +275,12 @@ def _run_serve(args: argparse.Namespace) -> int:
         recorder.stop()
 
     _serve_until_stopped(
-        create_web_app(bolt_app, engine, signing_secret=settings.signing_secret),
+        create_web_app(
+            bolt_app,
+            engine,
+            signing_secret=settings.signing_secret,
+            portal=_portal(settings, engine, outbox),
+        ),
         args,
         settings,
         stop,
@@ -312,7 +324,8 @@ def _run_socket(args: argparse.Namespace) -> int:
         recorder.stop()
         log.info("Socket Mode connection closed")
 
-    _serve_until_stopped(create_web_app(None, engine), args, settings, stop)
+    web_app = create_web_app(None, engine, portal=_portal(settings, engine, outbox))
+    _serve_until_stopped(web_app, args, settings, stop)
     return 0
 
 

@@ -18,6 +18,7 @@ from bot.outbox import Landed, PermanentFailure, Sender
 from bot.outcomes import Status
 from bot.views.deliver import ApplicationChoice, ContactFacts
 from bot.views.deliver_cards import (
+    Acceptance,
     Card,
     DeliveryFacts,
     PreviousDelivery,
@@ -37,6 +38,7 @@ from storage.models import (
     Team,
 )
 from storage.outbox import FAILED, enqueue, list_messages, sent_cards
+from storage.portal import is_portal_actor
 from storage.teams import team_members
 
 log = logging.getLogger(__name__)
@@ -240,10 +242,26 @@ class HandoffSenders:
                 for card in sent_cards(session, message.delivery_id, HANDOFF_KINDS)
                 if card.recipient_id == message.recipient_id
             ]
+            recipient = session.get(DeliveryRecipient, message.recipient_id)
+            # A restricted user accepts in the portal and has no hand-off card in Slack, so
+            # the agent's card in the thread shows the acceptance instead.
+            thread_copies = []
+            if recipient is not None and is_portal_actor(recipient.accepted_by):
+                thread_copies = [
+                    (card.channel_id, card.message_ts)
+                    for card in sent_cards(session, message.delivery_id, (THREAD_CARD,))
+                ]
         if copies:
             card = self._card_for(message.delivery_id, message.recipient_id, client)
         for channel_id, ts in copies:
             client.chat_update(channel=channel_id, ts=ts, text=card.text, blocks=card.blocks)
+        if thread_copies:
+            facts, _conversation, _delivery = self._facts(message.delivery_id)
+            thread_card = delivery_card(facts)
+            for channel_id, ts in thread_copies:
+                client.chat_update(
+                    channel=channel_id, ts=ts, text=thread_card.text, blocks=thread_card.blocks
+                )
         return Landed()
 
     def send_agent_notice(self, message: OutboxMessage, client: WebClient) -> Landed:
@@ -305,6 +323,8 @@ class HandoffSenders:
             recipient = session.get(DeliveryRecipient, recipient_id)
             team = session.get(Team, recipient.team_id) if recipient and recipient.team_id else None
             accepted_by = recipient.accepted_by if recipient else None
+            if recipient is not None and is_portal_actor(accepted_by):
+                accepted_by = recipient.email
             accepted_at = recipient.accepted_at if recipient else None
             team_name = team.name if team else None
         try:
@@ -354,10 +374,13 @@ class HandoffSenders:
                 if delivery.previous_delivery_id
                 else None
             )
-            recipients = [
-                _recipient_part(session, recipient)
-                for recipient in list_recipients(session, delivery.id)
-            ]
+            stored_recipients = list_recipients(session, delivery.id)
+            recipients = [_recipient_part(session, recipient) for recipient in stored_recipients]
+            acceptances = tuple(
+                Acceptance(by=recipient.email or "", at=recipient.accepted_at)
+                for recipient in stored_recipients
+                if is_portal_actor(recipient.accepted_by) and recipient.accepted_at is not None
+            )
             facts = DeliveryFacts(
                 status=Status(delivery.status),
                 delivered_by=delivery.delivered_by,
@@ -367,6 +390,7 @@ class HandoffSenders:
                 reason_text=delivery.reason_text or "",
                 notes=delivery.notes or "",
                 recipients=tuple(recipients),
+                acceptances=acceptances,
                 contact=ContactFacts(name=contact.name, email=contact.email, phone=contact.phone)
                 if contact
                 else None,

@@ -15,6 +15,7 @@ from starlette.applications import Starlette
 from bot.app import build_outbox, build_web_client, create_app
 from bot.config import Settings
 from bot.home_refresh import HomeRefresher
+from bot.portal.app import build_portal
 from bot.recording import MessageRecorder
 from bot.slackdouble import SlackDouble
 from bot.slackdouble.signing import post_to_bot
@@ -145,7 +146,12 @@ class LocalBot:
             home=self.home,
         )
         self.server = BackgroundServer(
-            create_web_app(self.app, self.engine, signing_secret=self.settings.signing_secret)
+            create_web_app(
+                self.app,
+                self.engine,
+                signing_secret=self.settings.signing_secret,
+                portal=build_portal(self.settings, self.session_scope, self.outbox),
+            )
         )
         self._stopped = False
 

@@ -12,7 +12,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
+from starlette.routing import BaseRoute, Mount, Route
 
 from storage.db import ping
 
@@ -25,11 +25,15 @@ MAX_BODY_BYTES = 1_000_000
 
 
 def create_web_app(
-    bolt_app: App | None, engine: sa.Engine, *, signing_secret: str | None = None
+    bolt_app: App | None,
+    engine: sa.Engine,
+    *,
+    signing_secret: str | None = None,
+    portal: Mount | None = None,
 ) -> Starlette:
-    """Serve Slack at POST /slack/events and the health check at GET /healthz.
+    """Serve Slack at POST /slack/events, the health check at GET /healthz, and the portal.
 
-    With no Bolt app (Socket Mode), only the health check is served. Requests to
+    With no Bolt app (Socket Mode), only the health check and the portal are served. Requests to
     /slack/events are checked against `signing_secret` before Bolt sees them, so an unsigned
     request never reaches a listener or the error handler, which would answer the user that
     its forged body names.
@@ -66,9 +70,11 @@ def create_web_app(
             return JSONResponse({"ok": False, "database": "unreachable"}, status_code=503)
         return JSONResponse({"ok": True, "database": "ok"})
 
-    routes = [Route("/healthz", healthz, methods=["GET"])]
+    routes: list[BaseRoute] = [Route("/healthz", healthz, methods=["GET"])]
     if bolt_app is not None:
         routes.append(Route("/slack/events", slack_events, methods=["POST"]))
+    if portal is not None:
+        routes.append(portal)
     return Starlette(routes=routes)
 
 

@@ -70,6 +70,14 @@ class PreviousDelivery:
 
 
 @dataclass(frozen=True)
+class Acceptance:
+    """An acceptance that the thread card shows: by an email recipient, in the portal."""
+
+    by: str  # an email address
+    at: datetime
+
+
+@dataclass(frozen=True)
 class DeliveryFacts:
     """The facts of one delivery that the cards show."""
 
@@ -81,6 +89,7 @@ class DeliveryFacts:
     reason_text: str = ""
     notes: str = ""
     recipients: tuple[Recipient, ...] = ()
+    acceptances: tuple[Acceptance, ...] = ()
     contact: ContactFacts | None = None
     application: ApplicationChoice | None = None
     previous: PreviousDelivery | None = None
@@ -106,6 +115,10 @@ def delivery_card(facts: DeliveryFacts) -> Card:
     blocks.extend(_long_text_sections("Reason in the agent's words", facts.reason_text))
     blocks.extend(_long_text_sections("Notes", facts.notes))
     blocks.append(SectionBlock(text=MarkdownTextObject(text=_delivered_text(facts))))
+    for acceptance in facts.acceptances:
+        by = escape_mrkdwn(shorten(single_line(acceptance.by), 100))
+        line = f"Accepted by {by} at {slack_date(acceptance.at, TIME_ON_DATE)}."
+        blocks.append(SectionBlock(text=MarkdownTextObject(text=line)))
     if facts.previous is not None:
         previous = facts.previous
         line = (
