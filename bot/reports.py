@@ -338,8 +338,18 @@ def _group_rows(counts: Sequence[tuple[str | None, str, int]]) -> list[GroupRow]
         )
         for value, statuses in by_value.items()
     ]
-    # Largest groups first; "(none)" after the others of its size; then by name.
-    return sorted(rows, key=lambda row: (-row.deliveries, row.value is None, row.value or ""))
+    # Largest groups first; "(none)" after the others of its size; then statuses in their
+    # usual order and other values by name.
+    order = {status.value: index for index, status in enumerate(Status)}
+    return sorted(
+        rows,
+        key=lambda row: (
+            -row.deliveries,
+            row.value is None,
+            order.get(row.value or "", len(order)),
+            row.value or "",
+        ),
+    )
 
 
 def _in_status_order(statuses: dict[str, int]) -> dict[str, int]:

@@ -129,7 +129,8 @@ def _figures_text(report: OutcomeReport) -> str:
         lines.append(
             f"{figure.label}: {_duration(figure.work_median)} / {_duration(figure.work_mean)} "
             f"in working hours, {_duration(figure.clock_median)} / "
-            f"{_duration(figure.clock_mean)} on the clock ({figure.count} deliveries)"
+            f"{_duration(figure.clock_mean)} on the clock "
+            f"({figure.count} {'delivery' if figure.count == 1 else 'deliveries'})"
         )
     return "\n".join(lines)
 
