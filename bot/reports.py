@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import calendar
 import logging
+import re
 import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,6 +57,7 @@ DEFAULT_GROUP = "status"
 DEFAULT_PERIOD = "30d"
 NONE_GROUP = "(none)"
 WORKING_HOURS_SETTING = "working_hours"
+_DATE_SHAPE = re.compile(r"\d{4}-\d{2}-\d{2}")
 # Deliveries whose figures are computed and stored per transaction.
 FIGURES_BATCH = 200
 
@@ -88,7 +90,7 @@ class ArgumentError(UserError):
 
 @dataclass(frozen=True)
 class Period:
-    """A span [start, end) of aware datetimes in `zone`, with the words that name it."""
+    """A span [start, end) of UTC datetimes, the words that name it, and its time zone."""
 
     start: datetime
     end: datetime
@@ -163,6 +165,7 @@ def parse_period(words: Sequence[str], *, now: datetime, zone: ZoneInfo, usage: 
     today = local_now.date()
     if phrase in ("7d", "30d"):
         days = int(phrase[:-1])
+        now = now.astimezone(UTC)
         return Period(now - timedelta(days=days), now, f"the last {days} days", zone)
     if phrase == "today":
         return Period(
@@ -178,7 +181,7 @@ def parse_period(words: Sequence[str], *, now: datetime, zone: ZoneInfo, usage: 
         return Period(
             _midnight(first, zone), _midnight(_next_month(first), zone), "last month", zone
         )
-    if len(words) == 2:
+    if len(words) == 2 and all(_DATE_SHAPE.fullmatch(word) for word in words):
         first, last = (_parse_date(word, usage) for word in words)
         if last < first:
             raise ArgumentError(
@@ -202,7 +205,8 @@ def _parse_date(word: str, usage: str) -> date:
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:
-    return datetime.combine(day, time(), tzinfo=zone)
+    # In UTC, because Python subtracts and compares two datetimes of one zone by wall time.
+    return datetime.combine(day, time(), tzinfo=zone).astimezone(UTC)
 
 
 def _next_month(first: date) -> date:
