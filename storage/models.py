@@ -194,6 +194,14 @@ class Delivery(SQLModel, table=True):
 
     __table_args__ = (
         sa.Index("ix_delivery_workspace_delivered_at", "workspace_id", "delivered_at"),
+        # The deliveries whose response-time figures a report still has to compute.
+        sa.Index(
+            "ix_delivery_figures_pending",
+            "workspace_id",
+            "delivered_at",
+            sqlite_where=sa.text("figures_at IS NULL"),
+            postgresql_where=sa.text("figures_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

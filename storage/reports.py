@@ -87,14 +87,8 @@ def _group_key(group: str) -> Any:
     raise ValueError(f"unknown group {group!r}: expected one of {', '.join(GROUP_COLUMNS)}")
 
 
-def count_outcomes(
-    session: Session, *, workspace_id: str, start: datetime, end: datetime, group: str
-) -> list[tuple[str | None, str, int]]:
-    """Count the period's deliveries by group value and status.
-
-    Grouped by recipient, a delivery counts once for each of its recipients, and a delivery
-    without recipients has the group value None, as has a delivery without the grouped field.
-    """
+def outcome_statement(*, workspace_id: str, start: datetime, end: datetime, group: str) -> Any:
+    """Build the query of count_outcomes: group value, status and count per pair."""
     key = _group_key(group).label("group_value")
     statement = sa.select(key, Delivery.status, sa.func.count().label("deliveries")).where(
         Delivery.workspace_id == workspace_id, _in_period(Delivery.delivered_at, start, end)
@@ -107,14 +101,23 @@ def count_outcomes(
         statement = statement.outerjoin(
             DeliveryRecipient, DeliveryRecipient.delivery_id == Delivery.id
         ).outerjoin(Team, Team.id == DeliveryRecipient.team_id)
-    statement = statement.group_by(key, Delivery.status)
+    return statement.group_by(key, Delivery.status)
+
+
+def count_outcomes(
+    session: Session, *, workspace_id: str, start: datetime, end: datetime, group: str
+) -> list[tuple[str | None, str, int]]:
+    """Count the period's deliveries by group value and status.
+
+    Grouped by recipient, a delivery counts once for each of its recipients, and a delivery
+    without recipients has the group value None, as has a delivery without the grouped field.
+    """
+    statement = outcome_statement(workspace_id=workspace_id, start=start, end=end, group=group)
     return [(row[0], row[1], int(row[2])) for row in session.execute(statement)]
 
 
-def count_funnel(
-    session: Session, *, workspace_id: str, start: datetime, end: datetime
-) -> FunnelCounts:
-    """Count each stage of the funnel in the period."""
+def funnel_statements(*, workspace_id: str, start: datetime, end: datetime) -> dict[str, Any]:
+    """Build the count query of each funnel stage, by the FunnelCounts field it fills."""
     applied = sa.or_(
         _in_period(JobApplication.applied_at, start, end),
         sa.and_(
@@ -122,29 +125,31 @@ def count_funnel(
             _in_period(JobApplication.created_at, start, end),
         ),
     )
-    applications = session.execute(
-        sa.select(sa.func.count())
+    return {
+        "applications": sa.select(sa.func.count())
         .select_from(JobApplication)
         .join(Contact, Contact.id == JobApplication.contact_id)
-        .where(Contact.workspace_id == workspace_id, applied)
-    ).scalar_one()
-    contacts = session.execute(
-        sa.select(sa.func.count())
+        .where(Contact.workspace_id == workspace_id, applied),
+        "contacts": sa.select(sa.func.count())
         .select_from(Contact)
-        .where(Contact.workspace_id == workspace_id, _in_period(Contact.created_at, start, end))
-    ).scalar_one()
-    delivered = session.execute(
-        sa.select(sa.func.count())
+        .where(Contact.workspace_id == workspace_id, _in_period(Contact.created_at, start, end)),
+        "started": _started_statement(workspace_id, start, end),
+        "engaged": _engaged_statement(workspace_id, start, end),
+        "delivered": sa.select(sa.func.count())
         .select_from(Delivery)
-        .where(Delivery.workspace_id == workspace_id, _in_period(Delivery.delivered_at, start, end))
-    ).scalar_one()
-    return FunnelCounts(
-        applications=int(applications),
-        contacts=int(contacts),
-        started=_count_started(session, workspace_id, start, end),
-        engaged=_count_engaged(session, workspace_id, start, end),
-        delivered=int(delivered),
-    )
+        .where(
+            Delivery.workspace_id == workspace_id, _in_period(Delivery.delivered_at, start, end)
+        ),
+    }
+
+
+def count_funnel(
+    session: Session, *, workspace_id: str, start: datetime, end: datetime
+) -> FunnelCounts:
+    """Count each stage of the funnel in the period."""
+    statements = funnel_statements(workspace_id=workspace_id, start=start, end=end)
+    counts = {name: int(session.execute(query).scalar_one()) for name, query in statements.items()}
+    return FunnelCounts(**counts)
 
 
 def _earlier_of_side(message: Any, side: Any) -> Any:
@@ -167,7 +172,7 @@ def _earlier_of_side(message: Any, side: Any) -> Any:
     )
 
 
-def _count_started(session: Session, workspace_id: str, start: datetime, end: datetime) -> int:
+def _started_statement(workspace_id: str, start: datetime, end: datetime) -> Any:
     # The conversations whose first team message is in the period: each has exactly one
     # team message of the period with no team message before it.
     message = aliased(Message)
@@ -181,10 +186,10 @@ def _count_started(session: Session, workspace_id: str, start: datetime, end: da
             ~_earlier_of_side(message, "team"),
         )
     )
-    return int(session.execute(statement).scalar_one())
+    return statement
 
 
-def _count_engaged(session: Session, workspace_id: str, start: datetime, end: datetime) -> int:
+def _engaged_statement(workspace_id: str, start: datetime, end: datetime) -> Any:
     # The conversations where the second side wrote for the first time in the period: a
     # side's first message of the period with the other side's first message before it.
     message = aliased(Message)
@@ -200,7 +205,7 @@ def _count_engaged(session: Session, workspace_id: str, start: datetime, end: da
             _earlier_of_side(message, other_side),
         )
     )
-    return int(session.execute(statement).scalar_one())
+    return statement
 
 
 def list_response_figures(
@@ -210,20 +215,31 @@ def list_response_figures(
 
     Deliveries whose figures are not computed yet are left out.
     """
+    statement = figures_statement(workspace_id=workspace_id, start=start, end=end)
+    return [tuple(row) for row in session.execute(statement)]
+
+
+def figures_statement(*, workspace_id: str, start: datetime, end: datetime) -> Any:
+    """Build the query of list_response_figures."""
     columns = [getattr(Delivery, name) for name in FIGURE_COLUMNS]
-    statement = sa.select(*columns).where(
+    return sa.select(*columns).where(
         Delivery.workspace_id == workspace_id,
         _in_period(Delivery.delivered_at, start, end),
         Delivery.figures_at.is_not(None),
     )
-    return [tuple(row) for row in session.execute(statement)]
 
 
 def list_pending_figures(
     session: Session, *, workspace_id: str, start: datetime, end: datetime
 ) -> list[PendingFigures]:
     """Return the period's deliveries whose figures are not computed yet, oldest first."""
-    statement = (
+    statement = pending_statement(workspace_id=workspace_id, start=start, end=end)
+    return [PendingFigures(*row) for row in session.execute(statement)]
+
+
+def pending_statement(*, workspace_id: str, start: datetime, end: datetime) -> Any:
+    """Build the query of list_pending_figures, which reads a partial index of pending rows."""
+    return (
         sa.select(Delivery.id, Delivery.conversation_id, Delivery.delivered_at)
         .where(
             Delivery.workspace_id == workspace_id,
@@ -232,7 +248,6 @@ def list_pending_figures(
         )
         .order_by(Delivery.delivered_at, Delivery.id)
     )
-    return [PendingFigures(*row) for row in session.execute(statement)]
 
 
 def store_figures(session: Session, figures: Sequence[tuple[int, dict[str, float | None]]]) -> None:

@@ -33,6 +33,13 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("team_response_work", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("team_response_clock", sa.Float(), nullable=True))
         batch_op.add_column(sa.Column("figures_at", sa.DateTime(), nullable=True))
+        batch_op.create_index(
+            "ix_delivery_figures_pending",
+            ["workspace_id", "delivered_at"],
+            unique=False,
+            sqlite_where=sa.text("figures_at IS NULL"),
+            postgresql_where=sa.text("figures_at IS NULL"),
+        )
 
     with op.batch_alter_table("jobapplication", schema=None) as batch_op:
         batch_op.create_index("ix_jobapplication_applied_at", ["applied_at"], unique=False)
@@ -62,6 +69,11 @@ def downgrade() -> None:
         batch_op.drop_index("ix_jobapplication_applied_at")
 
     with op.batch_alter_table("delivery", schema=None) as batch_op:
+        batch_op.drop_index(
+            "ix_delivery_figures_pending",
+            sqlite_where=sa.text("figures_at IS NULL"),
+            postgresql_where=sa.text("figures_at IS NULL"),
+        )
         batch_op.drop_column("figures_at")
         batch_op.drop_column("team_response_clock")
         batch_op.drop_column("team_response_work")
