@@ -12,9 +12,9 @@ The funnel's stages, each counted in the period [start, end) of the workspace's 
   puts a delivery into the groups and the response times.
 
 Message times are the times caretbot stored the messages (`message.received_at`).
-NOTE: a message that caretbot read late from Slack's history (when it joined a thread late)
-counts at the time it was read, not at the time it was posted, and a caret command typed by
-the team counts as a team message.
+NOTE: a message that caretbot read from Slack's history after joining a thread late counts
+at the time it was read, not at the time it was posted. A caret command typed by the team
+counts as a team message.
 """
 
 from __future__ import annotations
@@ -143,9 +143,9 @@ def parse_report_arguments(text: str, *, now: datetime, zone: ZoneInfo) -> tuple
         at = words.index("by")
         rest = words[at + 1 :]
         if len(rest) != 1 or rest[0] not in GROUPS:
-            given = " ".join(rest) or "nothing"
+            grouping = " ".join(rest) or "nothing"
             raise ArgumentError(
-                f"`by {given}` is not a grouping: group by one of {', '.join(GROUPS)}. "
+                f"`by {grouping}` is not a grouping: group by one of {', '.join(GROUPS)}. "
                 + REPORT_USAGE
             )
         group = rest[0]
@@ -384,7 +384,7 @@ def summarize_figures(rows: Sequence[Sequence[float | None]]) -> list[FigureSumm
 
 
 def status_label(status: str) -> str:
-    """Return a status's label, or the stored value for a status caretbot no longer knows."""
+    """Return a status's label, or the stored value for a status that is no longer defined."""
     try:
         return Status(status).label
     except ValueError:

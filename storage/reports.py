@@ -153,7 +153,7 @@ def count_funnel(
 
 
 def _earlier_of_side(message: Any, side: Any) -> Any:
-    """An EXISTS over the conversation's messages of `side` stored before `message`.
+    """Build an EXISTS over the conversation's messages of `side` stored before `message`.
 
     Two messages stored in the same microsecond are ordered by id.
     """
