@@ -33,7 +33,7 @@ from storage.db import create_db_engine
 
 TEAM = "T0BENCH"
 GENERATOR_SETTING = "bench_report_data"
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 SPAN_DAYS = 730
 BATCH = 50_000
 CHANNELS = 200
@@ -195,55 +195,31 @@ def _fill(engine: sa.Engine, deliveries: int, seed: int, log: Callable) -> dict:
             {"id": TEAM, "name": "Benchmark", "at": datetime.now(UTC).replace(tzinfo=None)},
         )
 
-    # Conversations and their messages.
-    starts = _start_times(rng, conversations, now - 10 * 86400)
+    # Conversations in the order they started, as caretbot stores them, and their messages.
+    starts = np.sort(_start_times(rng, conversations, now - 10 * 86400))
     message_counts = rng.choice([1, 2, 3, 4, 5], size=conversations, p=[0.15, 0.2, 0.3, 0.2, 0.15])
     contact_first = rng.random(conversations) < 0.1
-    gaps = _lognormal(rng, 2 * 3600, int(message_counts.sum()))
-    last_message = np.empty(conversations)
+    total = int(message_counts.sum())
+    owner = np.repeat(np.arange(conversations), message_counts)
+    first_of_owner = np.repeat(np.cumsum(message_counts) - message_counts, message_counts)
+    number = np.arange(total) - first_of_owner
+    gaps = np.where(number == 0, 0.0, _lognormal(rng, 2 * 3600, total))
+    cumulative = np.cumsum(gaps)
+    message_at = starts[owner] + cumulative - cumulative[first_of_owner]
+    # Sides alternate from the first writer. Each reply's gap is its response time, and each
+    # side's first reply is its first response time.
+    is_contact = contact_first[owner] ^ (number % 2 == 1)
+    last_message = message_at[np.cumsum(message_counts) - 1]
     figures = np.full((conversations, 4), np.nan)  # first reply, first response, means
-
-    def message_rows() -> Iterator[tuple]:
-        gap_index = 0
-        for conversation in range(conversations):
-            at = starts[conversation]
-            side = "contact" if contact_first[conversation] else "team"
-            channel = f"C0BENCH{conversation % CHANNELS:03d}"
-            thread_ts = f"{int(starts[conversation])}.{conversation // CHANNELS:06d}"
-            responses: dict[str, list[float]] = {"team": [], "contact": []}
-            for number in range(message_counts[conversation]):
-                if number:
-                    gap = gaps[gap_index]
-                    gap_index += 1
-                    at += gap
-                    side = "contact" if side == "team" else "team"
-                    responses[side].append(gap)
-                ts = f"{int(at)}.{(conversation // CHANNELS) * 8 + number:06d}"
-                yield (
-                    TEAM,
-                    conversation + 1,
-                    channel,
-                    thread_ts,
-                    ts,
-                    "U0CONTACT" if side == "contact" else AGENTS[conversation % len(AGENTS)],
-                    None,
-                    side,
-                    None,
-                    "Generated message",
-                    "[]",
-                    stamp(at),
-                    None,
-                    None,
-                )
-            last_message[conversation] = at
-            contact_replies, team_replies = responses["contact"], responses["team"]
-            # Sides alternate, so each side's first reply is its first response time.
-            figures[conversation] = (
-                contact_replies[0] if contact_replies else np.nan,
-                team_replies[0] if team_replies else np.nan,
-                np.mean(contact_replies) if contact_replies else np.nan,
-                np.mean(team_replies) if team_replies else np.nan,
-            )
+    for column, side_mask in ((0, is_contact), (1, ~is_contact)):
+        replies = np.flatnonzero(side_mask & (number > 0))
+        sums = np.bincount(owner[replies], weights=gaps[replies], minlength=conversations)
+        counts = np.bincount(owner[replies], minlength=conversations)
+        # np.unique returns the first index of each owner, which is its earliest reply.
+        firsts = replies[np.unique(owner[replies], return_index=True)[1]]
+        figures[owner[firsts], column] = gaps[firsts]
+        replied = counts > 0
+        figures[replied, column + 2] = sums[replied] / counts[replied]
 
     # Contacts, applications (one per conversation and 10 % more), conversations.
     applied = starts - _lognormal(rng, 3 * 86400, conversations)
@@ -302,6 +278,29 @@ def _fill(engine: sa.Engine, deliveries: int, seed: int, log: Callable) -> dict:
     )  # fmt: skip
     log(f"contacts, applications, conversations: {count} in {time.monotonic() - started:.0f} s")
 
+    def message_rows() -> Iterator[tuple]:
+        # In time order, as messages arrive.
+        for index in np.argsort(message_at, kind="stable"):
+            conversation = int(owner[index])
+            side = "contact" if is_contact[index] else "team"
+            serial = (conversation // CHANNELS) * 8 + int(number[index])
+            yield (
+                TEAM,
+                conversation + 1,
+                f"C0BENCH{conversation % CHANNELS:03d}",
+                f"{int(starts[conversation])}.{conversation // CHANNELS:06d}",
+                f"{int(message_at[index])}.{serial:06d}",
+                "U0CONTACT" if side == "contact" else AGENTS[conversation % len(AGENTS)],
+                None,
+                side,
+                None,
+                "Generated message",
+                "[]",
+                stamp(message_at[index]),
+                None,
+                None,
+            )
+
     count = writer.insert(
         "message",
         ("workspace_id", "conversation_id", "channel_id", "thread_ts", "ts", "user_id", "bot_id",
@@ -314,8 +313,14 @@ def _fill(engine: sa.Engine, deliveries: int, seed: int, log: Callable) -> dict:
     delivered = last_message + _lognormal(rng, 86400, conversations)
     again = rng.choice(conversations, size=second_deliveries, replace=False)
     redelivered = delivered[again] + _lognormal(rng, 5 * 86400, second_deliveries)
-    conversation_of = np.concatenate([np.arange(conversations), again])
-    delivered_at = np.minimum(np.concatenate([delivered, redelivered]), now - 60)
+    # Delivery ids in time order, as caretbot stores them; a second delivery names the first.
+    unordered_at = np.minimum(np.concatenate([delivered, redelivered]), now - 60)
+    order = np.argsort(unordered_at, kind="stable")
+    delivered_at = unordered_at[order]
+    conversation_of = np.concatenate([np.arange(conversations), again])[order]
+    first_delivery_id = np.empty(conversations, dtype=np.int64)
+    is_first = order < conversations
+    first_delivery_id[conversation_of[is_first]] = np.flatnonzero(is_first) + 1
     statuses = _choice(rng, STATUSES, deliveries)
     agents = _zipf_pick(rng, AGENTS, deliveries)
     working_share = rng.uniform(0.2, 0.5, size=(deliveries, 4))
@@ -334,7 +339,8 @@ def _fill(engine: sa.Engine, deliveries: int, seed: int, log: Callable) -> dict:
                 values.extend((work, seconds))
             yield (
                 number + 1, TEAM, conversation + 1, conversation + 1, conversation + 1,
-                conversation + 1 if number >= conversations else None, f"bench-{number}",
+                None if is_first[number] else int(first_delivery_id[conversation]),
+                f"bench-{number}",
                 status, reason, "Generated reason" if reason else None, "Generated notes",
                 4 if status in ("qualified", "review") else None, agents[number],
                 stamp(delivered_at[number]), *values, stamp(delivered_at[number]),

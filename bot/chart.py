@@ -1,7 +1,7 @@
 """The PNG bar chart of a report: the groups split by status, the funnel, the response times.
 
-matplotlib is imported on the first chart, not at start-up, because importing it takes
-about a second.
+matplotlib is imported on the first chart, not at start-up, because importing
+matplotlib.figure took 1.1 s on the 2-CPU machine of docs/benchmarks.md (python -X importtime).
 """
 
 from __future__ import annotations
