@@ -22,7 +22,6 @@ from __future__ import annotations
 import calendar
 import logging
 import re
-import statistics
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -363,21 +362,29 @@ def _in_status_order(statuses: dict[str, int]) -> dict[str, int]:
 
 
 def summarize_figures(rows: Sequence[Sequence[float | None]]) -> list[FigureSummary]:
-    """Return the median and mean of each response time over the rows of stored figures."""
-    columns = list(zip(*rows, strict=True)) if rows else [()] * len(FIGURE_COLUMNS)
-    by_name = dict(zip(FIGURE_COLUMNS, columns, strict=True))
+    """Return the median and mean of each response time over the rows of stored figures.
+
+    numpy does the arithmetic: a month of a large workspace has tens of thousands of rows, and
+    the statistics module took about 0.2 s for them on the benchmark machine.
+    """
+    import numpy as np
+
+    table = np.array(rows, dtype=float).reshape(len(rows), len(FIGURE_COLUMNS))
+    columns = {name: table[:, index] for index, name in enumerate(FIGURE_COLUMNS)}
     summaries = []
     for prefix, label in FIGURES:
-        work = [value for value in by_name[f"{prefix}_work"] if value is not None]
-        clock = [value for value in by_name[f"{prefix}_clock"] if value is not None]
+        work = columns[f"{prefix}_work"]
+        clock = columns[f"{prefix}_clock"]
+        work = work[~np.isnan(work)]
+        clock = clock[~np.isnan(clock)]
         summaries.append(
             FigureSummary(
                 label=label,
                 count=len(clock),
-                work_median=statistics.median(work) if work else None,
-                work_mean=statistics.fmean(work) if work else None,
-                clock_median=statistics.median(clock) if clock else None,
-                clock_mean=statistics.fmean(clock) if clock else None,
+                work_median=float(np.median(work)) if len(work) else None,
+                work_mean=float(np.mean(work)) if len(work) else None,
+                clock_median=float(np.median(clock)) if len(clock) else None,
+                clock_mean=float(np.mean(clock)) if len(clock) else None,
             )
         )
     return summaries
