@@ -46,6 +46,7 @@ from storage.reports import (
     list_pending_figures,
     list_response_figures,
     store_figures,
+    tune_report_session,
 )
 from storage.settings import get_setting
 
@@ -309,6 +310,7 @@ def build_report(
 ) -> OutcomeReport:
     """Read the period's counts, funnel and stored figures into one report."""
     with session_scope() as session:
+        tune_report_session(session)
         counts = count_outcomes(
             session, workspace_id=workspace_id, start=period.start, end=period.end, group=group
         )
