@@ -204,7 +204,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{ratio:.2f} times the bare queries of the same round (target at most "
             f"{TARGET_RATIO:.0f}: {'met' if ratio <= TARGET_RATIO else 'NOT met'})."
         )
-    command = "python -m bench.outcome_report" + (" --postgres URL" if args.postgres else "")
+    command = "python -m bench.outcome_report"
+    if args.sqlite != DEFAULT_SQLITE:
+        command += f" --sqlite '{args.sqlite}'"
+    if args.postgres:
+        shown = sa.engine.make_url(args.postgres).render_as_string(hide_password=True)
+        command += f" --postgres '{shown}'"
     generated = results[0][1]["description"]
     section = "\n".join(
         [
@@ -219,7 +224,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             "into the admin's DM. The bare queries are the report's SQL statements "
             "(pending figures, counts by source and status, the five funnel counts, the "
             "stored figures), run on one DBAPI connection in the same round. "
-            f"{args.rounds} timed rounds after one untimed round, in alternating order.",
+            f"{args.rounds} timed rounds after one untimed round, in alternating order. "
+            "The machine is shared with other work, so compare the ratio more than the "
+            "absolute times. The SQLite database is generated into "
+            f"`{DEFAULT_SQLITE.removeprefix('sqlite:///')}` and reused by later runs, and the "
+            "PostgreSQL one into the database (or schema) of the URL.",
             "",
             "Command, from the repository root with the virtual environment active:",
             "",
