@@ -20,10 +20,12 @@ from slack_sdk.http_retry.builtin_handlers import (
 from bot.commands import admin_settings as admin_settings_command
 from bot.commands import claim as claim_command
 from bot.commands import deliver as deliver_command
+from bot.commands import export as export_command
 from bot.commands import help as help_command
 from bot.commands import home as home_command
 from bot.commands import note as note_command
 from bot.commands import read as read_command
+from bot.commands import report as report_command
 from bot.commands import stat as stat_command
 from bot.commands import transcript as transcript_command
 from bot.commands.help import handle_unavailable_command, handle_unknown_command
@@ -159,6 +161,8 @@ def create_app(
     transcript_command.register(app, handlers, session_scope)
     home_command.register(app, home)
     admin_settings_command.register(app, session_scope)
+    report_command.register(app, session_scope)
+    export_command.register(app, session_scope)
 
     app.middleware(_log_interaction)
     app.error(handle_error)

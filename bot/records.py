@@ -43,11 +43,15 @@ def export_deliveries(
     since: datetime | None,
     until: datetime | None,
     file_format: str,
+    workspace_id: str | None = None,
 ) -> int:
-    """Write one row per delivery and recipient; return how many rows went out."""
+    """Write one row per delivery and recipient; return how many rows went out.
+
+    Without `workspace_id`, the rows of every workspace.
+    """
     count = 0
     with session_scope() as session:
-        rows = export_rows(session, since=since, until=until)
+        rows = export_rows(session, since=since, until=until, workspace_id=workspace_id)
         if file_format == "csv":
             writer = csv.DictWriter(out, fieldnames=EXPORT_COLUMNS, lineterminator="\n")
             writer.writeheader()

@@ -49,7 +49,29 @@ def upload_text_file(
     Raises ValueError for empty content, which Slack rejects, and FileUploadError when any
     step of the upload fails.
     """
-    data = content.encode("utf-8")
+    return upload_file(
+        client,
+        channel_id=channel_id,
+        filename=filename,
+        title=title,
+        data=content.encode("utf-8"),
+        initial_comment=initial_comment,
+    )
+
+
+def upload_file(
+    client: WebClient,
+    *,
+    channel_id: str,
+    filename: str,
+    title: str,
+    data: bytes,
+    initial_comment: str | None = None,
+) -> str:
+    """Upload bytes, such as a PNG image, share them in the channel, and return the file id.
+
+    Raises the same errors as upload_text_file.
+    """
     if not data:
         raise ValueError(f"content of {filename!r} is empty: Slack rejects a zero-length upload")
 

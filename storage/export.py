@@ -57,9 +57,16 @@ EXPORT_COLUMNS = (
 
 
 def export_rows(
-    session: Session, *, since: datetime | None = None, until: datetime | None = None
+    session: Session,
+    *,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    workspace_id: str | None = None,
 ) -> Iterator[dict[str, Any]]:
-    """Yield export rows, oldest delivery first; a delivery without recipients gets one row."""
+    """Yield export rows, oldest delivery first; a delivery without recipients gets one row.
+
+    Without `workspace_id`, the rows of every workspace.
+    """
     statement = (
         select(Delivery, Conversation, Contact, JobApplication, DeliveryRecipient, Team)
         .join(Conversation, Conversation.id == Delivery.conversation_id)
@@ -73,6 +80,8 @@ def export_rows(
         statement = statement.where(Delivery.delivered_at >= since)
     if until is not None:
         statement = statement.where(Delivery.delivered_at < until)
+    if workspace_id is not None:
+        statement = statement.where(Delivery.workspace_id == workspace_id)
 
     for delivery, conversation, contact, application, recipient, team in session.exec(statement):
         yield {

@@ -51,6 +51,8 @@ class Contact(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_contact_workspace_email", "workspace_id", "email"),
         sa.Index("ix_contact_workspace_phone", "workspace_id", "phone"),
+        # The report's funnel counts the contacts added in a period.
+        sa.Index("ix_contact_workspace_created_at", "workspace_id", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -74,6 +76,9 @@ class JobApplication(SQLModel, table=True):
             sqlite_where=sa.text("active"),
             postgresql_where=sa.text("active"),
         ),
+        # The report's funnel counts the applications of a period.
+        sa.Index("ix_jobapplication_applied_at", "applied_at"),
+        sa.Index("ix_jobapplication_created_at", "created_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -191,6 +196,14 @@ class Delivery(SQLModel, table=True):
 
     __table_args__ = (
         sa.Index("ix_delivery_workspace_delivered_at", "workspace_id", "delivered_at"),
+        # The deliveries whose response-time figures a report still has to compute.
+        sa.Index(
+            "ix_delivery_figures_pending",
+            "workspace_id",
+            "delivered_at",
+            sqlite_where=sa.text("figures_at IS NULL"),
+            postgresql_where=sa.text("figures_at IS NULL"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -208,6 +221,20 @@ class Delivery(SQLModel, table=True):
     rating: int | None = None
     delivered_by: str = Field(max_length=32)
     delivered_at: datetime = _timestamp(default_factory=utcnow)
+    # The conversation's response times up to the delivery, in seconds of working hours
+    # (_work) and of the clock (_clock), stored once so that a report over a period reads
+    # these columns instead of every message of every conversation. A response time is the
+    # mean of the conversation's response times of that side. None: no such reply yet.
+    # figures_at is None until they are computed (bot.reports fills them).
+    contact_first_reply_work: float | None = None
+    contact_first_reply_clock: float | None = None
+    team_first_response_work: float | None = None
+    team_first_response_clock: float | None = None
+    contact_response_work: float | None = None
+    contact_response_clock: float | None = None
+    team_response_work: float | None = None
+    team_response_clock: float | None = None
+    figures_at: datetime | None = _timestamp(default=None)
 
 
 class DeliveryRecipient(SQLModel, table=True):
@@ -256,6 +283,11 @@ class Message(SQLModel, table=True):
     __table_args__ = (
         # A message's ts is its id within a channel, so a redelivered event inserts nothing.
         sa.UniqueConstraint("workspace_id", "channel_id", "ts", name="uq_message_ts"),
+        # The report's funnel: the messages of a period, and each side's first message.
+        sa.Index("ix_message_workspace_received_at", "workspace_id", "received_at"),
+        sa.Index(
+            "ix_message_conversation_side_received_at", "conversation_id", "side", "received_at"
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
