@@ -79,6 +79,14 @@ def visible_delivery(
     return VisibleDelivery(*row) if row is not None else None
 
 
+def visible_delivery_ids_of(
+    session: Session, restricted_user_id: int, conversation_id: int
+) -> set[int]:
+    """Return the ids of the conversation's deliveries that are granted to the user."""
+    statement = _visible_statement(restricted_user_id).where(Conversation.id == conversation_id)
+    return {delivery.id for _grant, delivery, _recipient, _conversation in session.exec(statement)}
+
+
 def latest_visible_delivery_of(
     session: Session, restricted_user_id: int, conversation_id: int
 ) -> VisibleDelivery | None:

@@ -7,7 +7,7 @@ the contact may read it, because it contains the team's internal notes and hand-
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, cast
@@ -230,8 +230,17 @@ class TranscriptFlow:
             return None
 
 
-def load_conversation(session_scope: SessionScope, thread: ThreadRef) -> StoredConversation:
-    """Load the conversation's messages, revisions, notes and deliveries in one session."""
+def load_conversation(
+    session_scope: SessionScope,
+    thread: ThreadRef,
+    *,
+    delivery_ids: Collection[int] | None = None,
+) -> StoredConversation:
+    """Load the conversation's messages, revisions, notes and deliveries in one session.
+
+    With `delivery_ids`, only those deliveries are loaded: a reader outside Slack sees the
+    deliveries made to them, not who else the conversation went to.
+    """
     with session_scope() as session:
         conversation = get_or_create_conversation(
             session, workspace_id=thread.team, channel_id=thread.channel, thread_ts=thread.thread_ts
@@ -249,6 +258,8 @@ def load_conversation(session_scope: SessionScope, thread: ThreadRef) -> StoredC
         recipient_user_ids = set()
         for delivery in list_deliveries(session, conversation.id):
             assert delivery.id is not None
+            if delivery_ids is not None and delivery.id not in delivery_ids:
+                continue
             recipients = list_recipients(session, delivery.id)
             labels = tuple(_recipient_label(session, recipient) for recipient in recipients)
             deliveries.append((delivery, labels))

@@ -44,6 +44,7 @@ from storage.portal import (
     record_signin_request,
     visible_deliveries,
     visible_delivery,
+    visible_delivery_ids_of,
 )
 
 log = logging.getLogger(__name__)
@@ -436,6 +437,7 @@ class PortalPages:
                 thread_ts=conversation.thread_ts,
             )
             delivery, recipient = visible.delivery, visible.recipient
+            granted = visible_delivery_ids_of(session, user_id, conversation.id)
             contact = _contact(session, delivery.contact_id)
             application = _application(session, delivery.application_id)
         # NOTE: names come from users.info on every page view, one call per person named.
@@ -443,7 +445,7 @@ class PortalPages:
         card = delivery_card(
             delivery, recipient, contact=contact, application=application, user_name=directory.name
         )
-        stored = load_conversation(self.session_scope, thread)
+        stored = load_conversation(self.session_scope, thread, delivery_ids=granted)
         transcript = render_stored(stored, directory, requester="")
         if directory.failed:
             log.warning(

@@ -5,7 +5,7 @@ from storage import access
 from storage.deliveries import list_recipients
 from storage.models import DeliveryRecipient
 from storage.portal import portal_actor
-from tests.portal.support import ANN, csrf_of, seed_delivery, signed_in_client
+from tests.portal.support import ANN, BEN, csrf_of, seed_delivery, signed_in_client
 from tests.support import (
     AGENT,
     CHANNEL,
@@ -111,6 +111,36 @@ def test_delivery_shows_card_and_transcript(bot):
     assert "★★★★☆" in page.text
     assert "Ann Agent" in page.text
     assert '<button type="submit">Accept</button>' in page.text
+
+
+def test_transcript_hides_other_recipients(bot):
+    thread_ts = new_ts()
+    to_ann = seed_delivery(
+        bot.session_scope,
+        email=ANN,
+        thread_ts=thread_ts,
+        contact_name="Casey",
+        message="hello",
+        note="a note",
+    )
+    seed_delivery(
+        bot.session_scope,
+        email=BEN,
+        thread_ts=thread_ts,
+        contact_name="Casey",
+        message="hello",
+        note="another note",
+    )
+    client = signed_in_client(bot, ANN)
+
+    page = client.get(f"/portal/deliveries/{to_ann.delivery_id}")
+    text_file = client.get(f"/portal/deliveries/{to_ann.delivery_id}/transcript.txt")
+
+    assert page.status_code == 200
+    assert text_file.status_code == 200
+    assert ANN in text_file.text
+    assert BEN not in page.text
+    assert BEN not in text_file.text
 
 
 def test_transcript_file_downloads(bot):
