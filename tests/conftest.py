@@ -12,6 +12,7 @@ from bot.scopes import BOT_SCOPES
 from bot.slackdouble import SlackDouble
 from storage import migrate
 from storage.db import SessionScope, create_db_engine, session_scope_for
+from tests.smtp_server import SmtpTestServer, make_certificates
 from tests.support import AGENT, CHANNEL, OTHER_AGENT, RunningBot
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
@@ -77,6 +78,29 @@ def bot(slack: SlackDouble, db_url: str) -> Iterator[RunningBot]:
     """caretbot served over HTTP on 127.0.0.1 against the Slack double."""
     running = RunningBot(slack, db_url).start()
     # The app checked its token once at start-up; tests look only at what they cause.
+    slack.reset()
+    yield running
+    running.stop()
+
+
+@pytest.fixture(scope="session")
+def certificates(tmp_path_factory: pytest.TempPathFactory):
+    """A test CA and a server certificate for 127.0.0.1, made once with `openssl`."""
+    return make_certificates(tmp_path_factory.mktemp("certificates"))
+
+
+@pytest.fixture
+def smtp(certificates) -> Iterator[SmtpTestServer]:
+    """A real SMTP server on 127.0.0.1 that offers STARTTLS and keeps what it receives."""
+    server = SmtpTestServer(certificates).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def mail_bot(slack: SlackDouble, db_url: str, smtp: SmtpTestServer) -> Iterator[RunningBot]:
+    """caretbot with email set up; its outbox sends only when a test settles it."""
+    running = RunningBot(slack, db_url, env=smtp.env()).start(outbox=False)
     slack.reset()
     yield running
     running.stop()

@@ -2,8 +2,6 @@
 
 import io
 
-import pytest
-
 from bot.doctor import run_doctor
 from tests.smtp_server import (
     IGNORE_AUTH_WARNING,
@@ -14,18 +12,6 @@ from tests.smtp_server import (
 )
 
 pytestmark = IGNORE_AUTH_WARNING
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory):
-    return make_certificates(tmp_path_factory.mktemp("certificates"))
-
-
-@pytest.fixture
-def smtp(certificates):
-    server = SmtpTestServer(certificates).start()
-    yield server
-    server.stop()
 
 
 def doctor(slack, db_url, settings=None):

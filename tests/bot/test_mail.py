@@ -21,11 +21,6 @@ from tests.smtp_server import (
 pytestmark = IGNORE_AUTH_WARNING
 
 
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory):
-    return make_certificates(tmp_path_factory.mktemp("certificates"))
-
-
 @pytest.fixture(params=["starttls", "implicit_tls"])
 def smtp(request, certificates):
     server = SmtpTestServer(certificates, implicit_tls=request.param == "implicit_tls").start()

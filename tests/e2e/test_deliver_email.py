@@ -14,7 +14,6 @@ from bot.slackdouble.payloads import new_ts
 from storage.access import LINK, TokenState, active_grants, check_token, restricted_user
 from storage.models import AccessToken, OutboxMessage, RestrictedUser, utcnow
 from storage.outbox import list_messages
-from tests.smtp_server import SmtpTestServer, make_certificates
 from tests.support import (
     AGENT,
     CHANNEL,
@@ -31,27 +30,6 @@ from tests.support import (
 OUTSIDER = "Hiring.Manager@Client.example"
 HOSTILE_NOTES = "<script>alert('x')</script> & <b>bold</b> \"quoted\""
 LINK_PATTERN = re.compile(r"https://caret\.example/portal/signin/[^\s\"<]+")
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory):
-    return make_certificates(tmp_path_factory.mktemp("certificates"))
-
-
-@pytest.fixture
-def smtp(certificates):
-    server = SmtpTestServer(certificates).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_bot(slack, db_url, smtp):
-    """caretbot with email set up, its outbox sent only when a test settles it."""
-    running = RunningBot(slack, db_url, env=smtp.env()).start(outbox=False)
-    slack.reset()
-    yield running
-    running.stop()
 
 
 @pytest.fixture

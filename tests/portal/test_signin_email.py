@@ -2,38 +2,14 @@
 
 import re
 
-import pytest
-
 from bot.slackdouble.payloads import new_ts
 from tests.portal.support import PortalClient, csrf_of
 from tests.portal.test_pages import deliver_to_email
-from tests.smtp_server import SmtpTestServer, make_certificates
-from tests.support import RunningBot, settle_outbox
+from tests.support import settle_outbox
 
 OUTSIDER = "hiring.manager@client.example"
 PUBLIC_URL = "https://caret.example"
 LINK = re.compile(re.escape(PUBLIC_URL) + r"/portal/signin/[^\s\"<>]+")
-
-
-@pytest.fixture(scope="module")
-def certificates(tmp_path_factory):
-    return make_certificates(tmp_path_factory.mktemp("certificates"))
-
-
-@pytest.fixture
-def smtp(certificates):
-    server = SmtpTestServer(certificates).start()
-    yield server
-    server.stop()
-
-
-@pytest.fixture
-def mail_bot(slack, db_url, smtp):
-    """caretbot with email set up; the outbox sends only when a test settles it."""
-    running = RunningBot(slack, db_url, env=smtp.env()).start(outbox=False)
-    slack.reset()
-    yield running
-    running.stop()
 
 
 def link_in(email):
