@@ -24,6 +24,7 @@ def render_report_chart(report: OutcomeReport, labels: Sequence[str]) -> bytes:
 
     matplotlib.use("Agg")
     from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
 
     rows = report.rows[: len(labels)]
     figure = Figure(figsize=(10, 12), dpi=100, layout="constrained")
@@ -40,6 +41,8 @@ def render_report_chart(report: OutcomeReport, labels: Sequence[str]) -> bytes:
     groups_axes.set_yticks(positions, [_shorten(label) for label in labels])
     groups_axes.invert_yaxis()
     groups_axes.set_xlabel("deliveries")
+    # Counts are whole numbers: no tick at 0.25 of a delivery.
+    groups_axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     groups_axes.set_title(f"{report.deliveries} deliveries")
     if statuses:
         groups_axes.legend(loc="lower right", fontsize="small")
@@ -56,6 +59,7 @@ def render_report_chart(report: OutcomeReport, labels: Sequence[str]) -> bytes:
     funnel_axes.bar(stages, values, color="tab:blue")
     funnel_axes.bar_label(funnel_axes.containers[0])
     funnel_axes.set_title("Funnel")
+    funnel_axes.yaxis.set_major_locator(MaxNLocator(integer=True))
 
     names = [figure_summary.label for figure_summary in report.figures]
     series = (
