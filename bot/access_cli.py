@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TextIO
 
+from bot import addresses
 from bot.records import RecordsError
 from storage.access import LINK, find_restricted_user, normalize_email, revoke_access
 from storage.access_list import access_summaries, grant_rows, tokens_of
@@ -23,10 +24,7 @@ def list_access_command(
     with session_scope() as session:
         user = find_restricted_user(session, email)
         if user is None or user.id is None:
-            raise RecordsError(
-                f"{normalize_email(email)} has no access: nothing was delivered to it. "
-                f"`caretbot access list` shows every address that has."
-            )
+            raise _no_access(email)
         grants = grant_rows(session, user.id)
         tokens = tokens_of(session, user.id)
 
@@ -60,10 +58,7 @@ def revoke_access_command(session_scope: SessionScope, out: TextIO, *, email: st
         revoked = revoke_access(session, email)
     address = normalize_email(email)
     if revoked is None:
-        raise RecordsError(
-            f"{address} has no access: nothing was delivered to it. "
-            f"`caretbot access list` shows every address that has."
-        )
+        raise _no_access(email)
     print(
         f"Revoked the access of {address}: {revoked.grants} conversation(s) and "
         f"{revoked.tokens} link(s) and session(s). A later delivery to the address grants "
@@ -71,6 +66,19 @@ def revoke_access_command(session_scope: SessionScope, out: TextIO, *, email: st
         file=out,
     )
     return 0
+
+
+def _no_access(email: str) -> RecordsError:
+    # A stored address is found however it is spelled, so only an unknown one is checked.
+    if addresses.normalize_email(email) is None:
+        return RecordsError(
+            f"{email!r} is not an email address: give one like ann@example.com, as "
+            f"`caretbot access list` shows it."
+        )
+    return RecordsError(
+        f"{normalize_email(email)} has no access: nothing was delivered to it. "
+        f"`caretbot access list` shows every address that has."
+    )
 
 
 def _list_everyone(session_scope: SessionScope, out: TextIO, now: datetime) -> int:

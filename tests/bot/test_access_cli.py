@@ -7,7 +7,15 @@ import pytest
 
 from bot.access_cli import list_access_command, revoke_access_command
 from bot.records import RecordsError
-from storage.access import LINK, SESSION, TokenState, check_token, grant_delivery, issue_token
+from storage.access import (
+    LINK,
+    SESSION,
+    TokenState,
+    check_token,
+    grant_delivery,
+    issue_token,
+    restricted_user,
+)
 from tests.bot.test_cli import caretbot_env, run_caretbot
 from tests.storage.test_access import deliver_to_email
 
@@ -110,3 +118,21 @@ def test_access_commands_run(tmp_path, db_url, granted):
     assert "Revoked the access of manager@client.example" in revoked.stdout
     assert again.returncode == 2
     assert "caretbot: nobody@client.example has no access" in again.stderr
+
+
+def test_invalid_address_named_in_error(session_scope):
+    with pytest.raises(RecordsError) as raised:
+        run(list_access_command, session_scope, email="not-an-email")
+
+    assert "'not-an-email' is not an email address" in str(raised.value)
+
+
+def test_revoke_finds_stored_odd_spelling(session_scope):
+    # Addresses stored before the stricter check can still be revoked as they were stored.
+    with session_scope() as session:
+        restricted_user(session, '"ann"@example.com')
+
+    status, output = run(revoke_access_command, session_scope, email='"ann"@example.com')
+
+    assert status == 0
+    assert 'Revoked the access of "ann"@example.com' in output

@@ -898,6 +898,15 @@ def test_validate_new_contact_ignores_application_choice():
         ("bob example.com", None),
         ("@example.com", None),
         ("a@b@example.com", None),
+        # Quotes, comments and control characters would give one mailbox two spellings.
+        ('"ann"@example.com', None),
+        ("(cc)x@client.example", None),
+        ("a\x00b@example.com", None),
+        ("a..b@example.com", None),
+        ("o'neil@example.com", "o'neil@example.com"),
+        ("x" * 64 + "@example.com", "x" * 64 + "@example.com"),
+        ("x" * 65 + "@example.com", None),
+        ("x@" + "d" * 63 + "." + "e" * 63 + "." + "f" * 63 + "." + "g" * 61, None),
     ],
 )
 def test_normalize_email(typed, normalized):
