@@ -142,10 +142,13 @@ def parse_report_arguments(text: str, *, now: datetime, zone: ZoneInfo) -> tuple
     if "by" in words:
         at = words.index("by")
         rest = words[at + 1 :]
-        if len(rest) != 1 or rest[0] not in GROUPS:
-            grouping = " ".join(rest) or "nothing"
+        if not rest:
             raise ArgumentError(
-                f"`by {grouping}` is not a grouping: group by one of {', '.join(GROUPS)}. "
+                f"`by` needs a grouping after it: one of {', '.join(GROUPS)}. " + REPORT_USAGE
+            )
+        if len(rest) != 1 or rest[0] not in GROUPS:
+            raise ArgumentError(
+                f"`by {' '.join(rest)}` is not a grouping: group by one of {', '.join(GROUPS)}. "
                 + REPORT_USAGE
             )
         group = rest[0]
@@ -197,11 +200,23 @@ def parse_period(words: Sequence[str], *, now: datetime, zone: ZoneInfo, usage: 
     raise ArgumentError(f"`{phrase}` is not a period. {usage}")
 
 
+# Years a report may name: far enough for any record, near enough that every date converts
+# to UTC in every zone (Python's dates end at 9999-12-31).
+FIRST_YEAR = 1970
+LAST_YEAR = 2999
+
+
 def _parse_date(word: str, usage: str) -> date:
     try:
-        return date.fromisoformat(word)
+        day = date.fromisoformat(word)
     except ValueError:
         raise ArgumentError(f"`{word}` is not a date like 2026-11-30. {usage}") from None
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise ArgumentError(
+            f"`{word}` is outside the years {FIRST_YEAR} to {LAST_YEAR} that a report covers. "
+            f"{usage}"
+        )
+    return day
 
 
 def _midnight(day: date, zone: ZoneInfo) -> datetime:

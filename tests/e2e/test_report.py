@@ -391,7 +391,8 @@ def test_default_is_last_30_days_by_status(bot, slack):
     [
         ("yesterday", "`yesterday` is not a period"),
         ("by country", "`by country` is not a grouping"),
-        ("30d by", "`by nothing` is not a grouping"),
+        ("30d by", "`by` needs a grouping after it"),
+        ("1000-01-01 9999-12-31", "`1000-01-01` is outside the years 1970 to 2999"),
         ("2026-11-31 2026-12-01", "`2026-11-31` is not a date"),
         ("2026-12-01 2026-11-01", "ends before it starts"),
         ("2026-11-01", "`2026-11-01` is not a period"),
