@@ -518,7 +518,10 @@ def _parse_id(value: str) -> int | None:
 
 
 def _safe_next(value: str | None) -> str | None:
-    if not value or len(value) > 200 or "//" in value or "/../" in value:
+    if not value or len(value) > 200 or "//" in value:
+        return None
+    # A "." or ".." segment would let a browser resolve the page outside the portal.
+    if any(segment in (".", "..") for segment in value.split("?", 1)[0].split("/")):
         return None
     return value if _NEXT_PATH.fullmatch(value) else None
 

@@ -157,7 +157,14 @@ def test_link_opens_session(bot, client, ann_delivery):
 
 @pytest.mark.parametrize(
     "next_path",
-    ["https://evil.example/", "//evil.example/x", "/portal/../slack/events", "/elsewhere"],
+    [
+        "https://evil.example/",
+        "//evil.example/x",
+        "/portal/../slack/events",
+        "/portal/..",
+        "/portal/deliveries/.",
+        "/elsewhere",
+    ],
 )
 def test_link_ignores_foreign_next(bot, client, ann_delivery, next_path):
     raw = issue_link(bot.session_scope, ANN)
