@@ -106,7 +106,7 @@ def _parser() -> argparse.ArgumentParser:
         _add_workspace_option(parser_of_team)
 
     settings_parser = commands.add_parser(
-        "settings", help="workspace settings without a screen in Slack yet"
+        "settings", help="workspace settings, as /caret-settings changes them in Slack"
     )
     settings_commands = settings_parser.add_subparsers(required=True, metavar="ACTION")
     settings_list = settings_commands.add_parser("list", help="show every setting")

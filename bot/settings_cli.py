@@ -1,4 +1,4 @@
-"""`caretbot settings`: the workspace settings that have no screen in Slack yet."""
+"""`caretbot settings`: the workspace settings, checked as `/caret-settings` checks them."""
 
 from __future__ import annotations
 
