@@ -105,6 +105,9 @@ def set_setting_command(
             f"the value of {key} is not valid JSON ({failure}). Quote it for the shell, "
             f"e.g. '\"red_circle\"'."
         ) from failure
+    if key == UNREAD_REACTION_SETTING and isinstance(value, str):
+        # As the Slack form reads it: ":eyes:" and "eyes" name the same emoji.
+        value = value.strip().strip(":")
     check(value)
     with session_scope() as session:
         changed = change_setting(session, workspace_id, key, value, actor=None)

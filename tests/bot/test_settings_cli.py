@@ -53,7 +53,7 @@ def test_set_stores_valid_value(session_scope, key, value):
         ("reasons", '{"qualified": ["x"]}', "reasons is invalid"),
         ("reasons", '{"not_qualified": ["' + "x" * 76 + '"]}', "give 1 to 75 characters"),
         ("recipient_required", '{"qualified": "yes"}', "recipient_required is invalid"),
-        ("unread_reaction", '":red_circle:"', "without colons"),
+        ("unread_reaction", '"red circle"', "without colons"),
         ("contact_bot_ids", '["U012"]', "list of bot ids"),
         ("colour", '"blue"', "setting 'colour' is unknown"),
         ("unread_reaction", "red_circle", "is not valid JSON"),
@@ -67,6 +67,19 @@ def test_set_rejects_bad_value(session_scope, key, value_json, fragment):
 
     with session_scope() as session:
         assert get_setting(session, "T1", key) is None
+
+
+def test_set_reads_emoji_with_colons(session_scope):
+    set_setting_command(
+        session_scope,
+        io.StringIO(),
+        workspace_id="T1",
+        key="unread_reaction",
+        value_json='":eyes:"',
+    )
+
+    with session_scope() as session:
+        assert get_setting(session, "T1", "unread_reaction") == "eyes"
 
 
 def test_list_and_unset(session_scope):
@@ -107,7 +120,7 @@ def test_cli_settings_wiring(tmp_path):
         "settings", "set", "unread_reaction", '"eyes"', "--workspace", "T0X", env=env, cwd=tmp_path
     )
     bad = run_caretbot(
-        "settings", "set", "unread_reaction", '":x:"', "--workspace", "T0X", env=env, cwd=tmp_path
+        "settings", "set", "unread_reaction", '"x y"', "--workspace", "T0X", env=env, cwd=tmp_path
     )
     listed = run_caretbot("settings", "list", "--workspace", "T0X", env=env, cwd=tmp_path)
 
