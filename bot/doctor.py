@@ -123,6 +123,14 @@ def _check_database(report: Report, env: dict[str, str]) -> None:
     shown = engine.url.render_as_string(hide_password=True)
     database_file = engine.url.database if engine.dialect.name == "sqlite" else None
     if database_file and database_file != ":memory:" and not Path(database_file).exists():
+        folder = Path(database_file).absolute().parent
+        if not folder.is_dir():
+            report.problem(
+                f"database: the folder {folder} of {shown} does not exist",
+                "create the folder, or point DATABASE_URL at a file in an existing one",
+            )
+            engine.dispose()
+            return
         # Connecting would create an empty file; serve and socket create and migrate it.
         report.ok(f"database: {shown} does not exist yet; `caretbot serve` or `socket` creates it")
         engine.dispose()

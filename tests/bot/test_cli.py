@@ -198,6 +198,17 @@ def test_doctor_reports_bad_token_and_stale_schema(double, tmp_path):
     assert "caretbot db upgrade" in out.text
 
 
+def test_doctor_names_missing_sqlite_folder(double, tmp_path):
+    env = caretbot_env(double, tmp_path)
+    env["DATABASE_URL"] = f"sqlite:///{tmp_path}/no/such/folder/caretbot.db"
+
+    out = _doctor(env)
+
+    assert out.status == 1
+    assert f"the folder {tmp_path}/no/such/folder of" in out.text
+    assert "create the folder" in out.text
+
+
 def test_doctor_leaves_missing_sqlite_file_alone(double, tmp_path):
     env = caretbot_env(double, tmp_path)
 
