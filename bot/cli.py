@@ -493,6 +493,12 @@ def _workspace_of_token() -> str:
             f"auth.test failed ({failure.response.get('error')}), so the workspace is unknown. "
             f"Fix SLACK_BOT_TOKEN or pass --workspace TEAM_ID."
         ) from failure
+    except OSError as failure:
+        # urllib's URLError and socket timeouts are OSErrors.
+        raise CommandFailed(
+            f"cannot reach Slack at {settings.api_url} ({failure}), so the workspace is "
+            f"unknown. Check the network and SLACK_API_URL, or pass --workspace TEAM_ID."
+        ) from failure
 
 
 def _run_demo(args: argparse.Namespace) -> int:

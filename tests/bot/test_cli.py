@@ -263,3 +263,15 @@ def test_import_rejects_bad_file_with_line_numbers(tmp_path):
 
     assert result.returncode == 1
     assert "line 3: email 'bob@' is invalid" in result.stdout
+
+
+def test_unreachable_slack_named_without_traceback(tmp_path):
+    closed = f"http://127.0.0.1:{free_port()}/api/"
+    env = caretbot_env(None, tmp_path, SLACK_API_URL=closed)
+
+    listed = run_caretbot("team", "list", env=env, cwd=tmp_path)
+
+    assert listed.returncode == 2
+    assert f"cannot reach Slack at {closed}" in listed.stderr
+    assert "--workspace TEAM_ID" in listed.stderr
+    assert "Traceback" not in listed.stderr
