@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-# A pragmatic subset of RFC 5321: a dot-atom local part (no quotes, comments, spaces or
+# A pragmatic subset of RFC 5321: a dot-string local part (no quoted string, comments, spaces or
 # control characters, which some servers read differently and which would let one mailbox
 # hold two spellings) and a dotted domain name.
 _ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
