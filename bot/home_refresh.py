@@ -37,6 +37,7 @@ from bot.threads import ThreadRef
 from bot.views.home import MAX_ROWS, HomeContent, home_view
 from bot.working_hours import WorkingHours
 from storage.db import SessionScope
+from storage.messages import find_contact_by_slack_user
 from storage.models import utcnow
 from storage.queue import (
     delivery_workspace,
@@ -57,11 +58,20 @@ MIN_INTERVAL_SECONDS = 10.0
 # NOTE: an estimate of a safe rate, not measured against Slack, which rate limits
 # views.publish per app and workspace.
 MAX_REBUILDS_PER_MINUTE = 90
-# A user's time zone from users.info is read again after this long, in case they moved.
-TIME_ZONE_TTL_SECONDS = 3600.0
+# A viewer's users.info profile is read again after this long, in case they moved to another
+# time zone or an admin made them a guest (or a full member).
+PROFILE_TTL_SECONDS = 600.0
 
 # A home to rebuild: (workspace id, user id).
 HomeKey = tuple[str, str]
+
+
+@dataclass(frozen=True)
+class ViewerProfile:
+    """The fields of a viewer's users.info that their home uses."""
+
+    time_zone: str
+    guest: bool  # a multi-channel (is_restricted) or single-channel (is_ultra_restricted) guest
 
 
 @dataclass(frozen=True)
@@ -189,7 +199,7 @@ class HomeRefresher:
         self._thread: threading.Thread | None = None
         self._stopped = False
         self._workspace_url: str | None = None
-        self._zones: dict[str, tuple[str, float]] = {}
+        self._profiles: dict[str, tuple[ViewerProfile, float]] = {}
 
     def use_commands(self, commands: Collection[str]) -> None:
         """List these caret commands in the help part; the collection is read at every build."""
@@ -370,27 +380,42 @@ class HomeRefresher:
             log.exception("App Home not built team=%s user=%s", team, user)
 
     def _content(self, team: str, user: str) -> HomeContent:
-        with self._session_scope() as session:
-            queue = waiting_queue(session, workspace_id=team, user_id=user, limit=MAX_ROWS)
-            handoffs = handoffs_for(session, workspace_id=team, user_id=user, limit=MAX_ROWS)
-            stored_hours = get_setting(session, team, WORKING_HOURS_SETTING)
-        hours = self._working_hours(team, user, stored_hours)
+        # The queue shows other contacts' names and threads, so only team members see it. An
+        # unknown profile counts as outside the team: a Slack error must not show a guest
+        # the queue.
+        profile = self._profile(user)
         now = utcnow()
-        waits = {
-            row.conversation_id: hours.working_seconds(row.waiting_since, now)
-            for row in queue.mine + queue.unclaimed
-        }
+        stored_hours = None
+        with self._session_scope() as session:
+            contact_id = find_contact_by_slack_user(session, workspace_id=team, user_id=user)
+            member = profile is not None and not profile.guest and contact_id is None
+            handoffs = handoffs_for(session, workspace_id=team, user_id=user, limit=MAX_ROWS)
+            if not member:
+                queue = None
+            else:
+                queue = waiting_queue(session, workspace_id=team, user_id=user, limit=MAX_ROWS)
+                stored_hours = get_setting(session, team, WORKING_HOURS_SETTING)
+        if queue is None or profile is None:
+            waits: dict[int, float] = {}
+            schedule = ""
+        else:
+            hours = self._working_hours(team, profile.time_zone, stored_hours)
+            waits = {
+                row.conversation_id: hours.working_seconds(row.waiting_since, now)
+                for row in queue.mine + queue.unclaimed
+            }
+            schedule = describe_schedule(hours)
         return HomeContent(
             queue=queue,
             handoffs=handoffs,
             waits=waits,
-            schedule=describe_schedule(hours),
+            schedule=schedule,
             workspace_url=self._url(),
             now=now,
             available=set(self._commands),
         )
 
-    def _working_hours(self, team: str, user: str, stored: object) -> WorkingHours:
+    def _working_hours(self, team: str, time_zone: str, stored: object) -> WorkingHours:
         if stored:
             try:
                 return WorkingHours.from_settings(stored)  # type: ignore[arg-type]
@@ -399,26 +424,32 @@ class HomeRefresher:
         # As ^stat does: Monday to Friday 09:00 to 17:00 in the viewer's time zone, since
         # Slack's API gives no time zone for a workspace.
         try:
-            return WorkingHours.default(self._time_zone(user))
+            return WorkingHours.default(time_zone)
         except ValueError:
             return WorkingHours.default("UTC")
 
-    def _time_zone(self, user: str) -> str:
-        cached = self._zones.get(user)
+    def _profile(self, user: str) -> ViewerProfile | None:
+        """Return the viewer's cached users.info profile, or None when Slack rejects the call."""
+        cached = self._profiles.get(user)
         now = self._clock()
         if cached is not None and cached[1] > now:
             return cached[0]
         try:
-            zone = self._client.users_info(user=user)["user"].get("tz") or "UTC"
+            info = self._client.users_info(user=user)["user"]
         except SlackApiError as failure:
+            # Not cached, so the next build asks again.
             log.warning(
-                "time zone unknown, using UTC user=%s error=%s",
+                "viewer profile unknown, home shows hand-offs only user=%s error=%s",
                 user,
                 failure.response.get("error"),
             )
-            return "UTC"
-        self._zones[user] = (zone, now + TIME_ZONE_TTL_SECONDS)
-        return zone
+            return None
+        profile = ViewerProfile(
+            time_zone=info.get("tz") or "UTC",
+            guest=bool(info.get("is_restricted") or info.get("is_ultra_restricted")),
+        )
+        self._profiles[user] = (profile, now + PROFILE_TTL_SECONDS)
+        return profile
 
     def _url(self) -> str | None:
         # One token serves one workspace, so one auth.test gives every thread link its domain.

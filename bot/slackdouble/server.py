@@ -230,6 +230,7 @@ class SlackDouble(SocketModeMixin):
         deleted: bool = False,
         tz: str = "America/New_York",
         is_restricted: bool = False,
+        is_ultra_restricted: bool = False,
     ) -> dict:
         """Add or replace a user, and return the user object that users.info will serve."""
         user = make_user(
@@ -244,6 +245,7 @@ class SlackDouble(SocketModeMixin):
             deleted=deleted,
             tz=tz,
             is_restricted=is_restricted,
+            is_ultra_restricted=is_ultra_restricted,
         )
         with self._lock:
             self.workspace.users[user_id] = user

@@ -42,8 +42,12 @@ def make_user(
     deleted: bool,
     tz: str,
     is_restricted: bool,
+    is_ultra_restricted: bool = False,
 ) -> dict:
-    """Build a user object shaped like users.info's `user`."""
+    """Build a user object shaped like users.info's `user`.
+
+    A single-channel guest is ultra restricted, and Slack marks them restricted too.
+    """
     try:
         offset = datetime.datetime.now(ZoneInfo(tz)).utcoffset()
     except ZoneInfoNotFoundError:
@@ -67,8 +71,8 @@ def make_user(
         "is_admin": is_admin,
         "is_owner": is_owner,
         "is_primary_owner": False,
-        "is_restricted": is_restricted,
-        "is_ultra_restricted": False,
+        "is_restricted": is_restricted or is_ultra_restricted,
+        "is_ultra_restricted": is_ultra_restricted,
         "is_bot": is_bot,
         "is_app_user": False,
         "updated": int(time.time()),

@@ -25,6 +25,9 @@ from storage.queue import HandoffList, HandoffRow, WaitingQueue, WaitingRow
 
 # block-kit: "100 blocks in modals or Home tabs".
 HOME_MAX_BLOCKS = 100
+# What a viewer outside the team reads when nobody has delivered a conversation to them.
+NOTHING_DELIVERED = "Conversations delivered to you appear here."
+
 # The maximum number of blocks besides the rows. They are the title and its context, the
 # hand-off header, more-line and divider, the queue header, legend, two group headings, two
 # more-lines and divider, and the help header and section.
@@ -47,7 +50,9 @@ NO_CONTACT = "Contact not linked"
 class HomeContent:
     """The data of one user's home, read from the database and Slack before it is built."""
 
-    queue: WaitingQueue
+    # None for a viewer outside the team, a Slack guest or a contact, who sees neither the
+    # queue nor the command help.
+    queue: WaitingQueue | None
     handoffs: HandoffList
     # Working seconds each shown conversation has waited, by conversation id.
     waits: Mapping[int, float]
@@ -100,16 +105,24 @@ def allocate_rows(budget: int, totals: Sequence[int]) -> list[int]:
 
 def home_view(content: HomeContent) -> View:
     """Build the home tab; it has at most 100 blocks however long the lists are."""
-    queue, handoffs = content.queue, content.handoffs
-    mine_count, unclaimed_count, handoff_count = allocate_rows(
-        MAX_ROWS, [len(queue.mine), len(queue.unclaimed), len(handoffs.rows)]
-    )
     blocks: list[Block] = [
         HeaderBlock(text="caretbot"),
         ContextBlock(elements=[MarkdownTextObject(text=f"Updated {slack_date(content.now)}")]),
     ]
+    queue, handoffs = content.queue, content.handoffs
+    if queue is None:
+        [handoff_count] = allocate_rows(MAX_ROWS, [len(handoffs.rows)])
+        blocks += _handoff_blocks(content, handoffs.rows[:handoff_count])
+        if not handoffs.total:
+            blocks.append(_section(NOTHING_DELIVERED))
+        return View(type="home", blocks=blocks)
+    mine_count, unclaimed_count, handoff_count = allocate_rows(
+        MAX_ROWS, [len(queue.mine), len(queue.unclaimed), len(handoffs.rows)]
+    )
     handoff_part = _handoff_blocks(content, handoffs.rows[:handoff_count])
-    queue_part = _queue_blocks(content, queue.mine[:mine_count], queue.unclaimed[:unclaimed_count])
+    queue_part = _queue_blocks(
+        queue, content, queue.mine[:mine_count], queue.unclaimed[:unclaimed_count]
+    )
     # A recipient with a hand-off to accept sees it first; otherwise the queue leads.
     if handoffs.unaccepted_total:
         blocks += handoff_part + queue_part
@@ -120,9 +133,8 @@ def home_view(content: HomeContent) -> View:
 
 
 def _queue_blocks(
-    content: HomeContent, mine: list[WaitingRow], unclaimed: list[WaitingRow]
+    queue: WaitingQueue, content: HomeContent, mine: list[WaitingRow], unclaimed: list[WaitingRow]
 ) -> list[Block]:
-    queue = content.queue
     legend = (
         f"Waits count working hours. {FRESH_MARK} under 12 h, {AGING_MARK} 12 to 24 h, "
         f"{OLD_MARK} over 24 h. {escape_mrkdwn(content.schedule)}."

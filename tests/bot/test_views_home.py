@@ -227,3 +227,43 @@ def test_contact_name_is_escaped_and_cut():
 )
 def test_allocate_rows(budget, totals, expected):
     assert allocate_rows(budget, totals) == expected
+
+
+def outsider_content(handoffs=(), *, total=None):
+    handoffs = list(handoffs)
+    return HomeContent(
+        **{
+            **content(handoffs=handoffs).__dict__,
+            "queue": None,
+            "handoffs": HandoffList(
+                rows=handoffs,
+                total=len(handoffs) if total is None else total,
+                unaccepted_total=len(handoffs),
+            ),
+        }
+    )
+
+
+def test_outsider_home_has_no_queue_and_no_help():
+    view = home_view(outsider_content())
+
+    payload = view.to_dict()
+    assert view_problems(payload, view_type=HOME) == []
+    body = json.dumps(payload)
+    assert "Waiting for the team" not in body
+    assert "Commands" not in body
+    assert "Conversations delivered to you appear here." in body
+
+
+def test_outsider_home_lists_handoffs_within_block_limit():
+    handoffs = [handoff(i) for i in range(150)]
+
+    view = home_view(outsider_content(handoffs, total=400))
+
+    payload = view.to_dict()
+    assert len(payload["blocks"]) <= HOME_MAX_BLOCKS
+    assert view_problems(payload, view_type=HOME) == []
+    body = json.dumps(payload)
+    assert "|Hand-off 0>" in body
+    assert "older hand-offs are not shown" in body
+    assert "Conversations delivered to you appear here." not in body
