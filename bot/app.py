@@ -42,6 +42,7 @@ from bot.recording import MessageRecorder
 from bot.router import CommandHandlers, CommandRequest, is_typed_by_person, parse_command
 from bot.threads import ThreadRef
 from storage.db import SessionScope
+from storage.messages import find_message
 from storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -151,7 +152,7 @@ def create_app(
     # Registered first: Bolt tries listeners in order and builds arguments for each one it
     # tries, and almost every request is a message event. The listener reads `handlers` at
     # call time, so the registrations below still reach it.
-    app.event("message")(_message_listener(handlers, ledger, recorder))
+    app.event("message")(_message_listener(handlers, ledger, recorder, session_scope))
     help_command.register(handlers)
     note_command.register(app, handlers, session_scope, settings=settings)
     claim_command.register(app, handlers, session_scope, home=home)
@@ -170,7 +171,10 @@ def create_app(
 
 
 def _message_listener(
-    handlers: CommandHandlers, ledger: EventLedger, recorder: MessageRecorder
+    handlers: CommandHandlers,
+    ledger: EventLedger,
+    recorder: MessageRecorder,
+    session_scope: SessionScope,
 ) -> Callable[..., None]:
     def handle_message_event(body: dict[str, Any], context: BoltContext, client: WebClient) -> None:
         """Queue the message for storing, then run the caret command it starts with, once."""
@@ -186,6 +190,11 @@ def _message_listener(
 
         event_id = body.get("event_id")
         ids = interaction_ids(body)
+        if _typed_by_contact(session_scope, body["team_id"], event):
+            # Commands show notes and records that are internal to the team; a candidate who
+            # types one gets no answer, so the thread shows nothing of them either.
+            log.info("command from a contact ignored %s event_id=%s", ids.as_fields(), event_id)
+            return
         if event_id and not ledger.first_time(event_id):
             log.info("duplicate event skipped event_id=%s %s", event_id, ids.as_fields())
             return
@@ -211,6 +220,19 @@ def _message_listener(
         )
 
     return handle_message_event
+
+
+def _typed_by_contact(session_scope: SessionScope, team_id: str, event: dict[str, Any]) -> bool:
+    """Whether the recorder stored the message as the contact's side of the conversation.
+
+    The recorder decides the side: a Slack user linked to a contact, a listed contact bot, or
+    an author from another organization in a Slack Connect channel. DMs are not recorded.
+    """
+    with session_scope() as session:
+        message = find_message(
+            session, workspace_id=team_id, channel_id=event["channel"], ts=event["ts"]
+        )
+    return message is not None and message.side == "contact"
 
 
 def _log_interaction(body: dict[str, Any], next: Callable[[], None]) -> None:

@@ -4,7 +4,10 @@ import pytest
 
 from bot.router import COMMAND_NAMES
 from bot.slackdouble.payloads import message_event, new_ts
-from tests.support import AGENT, CHANNEL, RunningBot
+from storage.conversations import find_conversation
+from storage.notes import list_notes
+from tests.e2e.test_recording import CANDIDATE, add_contact
+from tests.support import AGENT, CHANNEL, TEAM, RunningBot
 
 
 def command_in_thread(text, *, thread_ts=None, user=AGENT, **options):
@@ -148,3 +151,24 @@ def test_event_handled_once_across_restart(bot, slack, db_url):
         restarted.stop()
 
     assert len(slack.calls_to("chat.postEphemeral")) == 1
+
+
+@pytest.mark.parametrize("text", ["^transcript", "^note hello", "^help", "^stat"])
+def test_contact_command_gets_no_answer(bot, slack, text):
+    add_contact(bot)
+    slack.add_user(CANDIDATE, "cara", real_name="Cara Candidate")
+    root = new_ts()
+
+    bot.post_and_settle(command_in_thread(text, thread_ts=root, user=CANDIDATE))
+    bot.post_and_settle(command_in_thread("^help", thread_ts=root))
+
+    # Only the agent's ^help is answered; the candidate's command leaves no trace.
+    [answer] = slack.calls_to("chat.postEphemeral")
+    assert answer.args["user"] == AGENT
+    assert slack.calls_to("chat.postMessage") == []
+    assert slack.calls_to("files.getUploadURLExternal") == []
+    with bot.session_scope() as session:
+        conversation = find_conversation(
+            session, workspace_id=TEAM, channel_id=CHANNEL, thread_ts=root
+        )
+        assert list_notes(session, conversation.id) == []
