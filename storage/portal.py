@@ -7,6 +7,7 @@ from one that does not exist.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -128,12 +129,13 @@ def record_signin_request(
 ) -> RecentRequests:
     """Store a request for a sign-in link and count the requests in the window, it included.
 
-    Rows older than the window count for nothing, so they are deleted here.
+    Rows older than the window count for nothing, so they are deleted here. The count is
+    serialized with every other request for the same address or from the same client, in
+    any process, until the session's transaction ends, so keep that transaction short.
     """
-    # NOTE: the count is not serialized with other processes' inserts, so requests that
-    # arrive at the same moment can pass a limit by a few.
     now = now or utcnow()
     since = now - window
+    _lock_signin_counts(session, email, client_address)
     session.execute(sa.delete(SignInRequest).where(SignInRequest.requested_at < since))
     session.add(SignInRequest(email=email, client_address=client_address, requested_at=now))
     session.flush()
@@ -148,3 +150,25 @@ def record_signin_request(
         .where(SignInRequest.client_address == client_address, SignInRequest.requested_at >= since)
     ).one()
     return RecentRequests(by_email=by_email, by_client=by_client)
+
+
+def _lock_signin_counts(session: Session, email: str, client_address: str) -> None:
+    """Wait until no other transaction is counting requests for this address or client.
+
+    On PostgreSQL this takes a transaction-level advisory lock for each, in sorted order so
+    that two requests cannot deadlock. SQLite allows one writer at a time, and Python 3.11's
+    sqlite3 with its default isolation_level (which create_db_engine keeps) begins the
+    transaction at the first write. So the delete that follows takes the write lock of the
+    database file and holds it until the commit.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    keys = sorted({_lock_key("signin email", email), _lock_key("signin client", client_address)})
+    for key in keys:
+        session.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+
+
+def _lock_key(kind: str, value: str) -> int:
+    """Return a stable signed 64-bit key for an advisory lock on `value`."""
+    digest = hashlib.sha256(f"{kind}:{value}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)

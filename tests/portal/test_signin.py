@@ -1,9 +1,12 @@
 """Signing in to the portal: the form, emailed links, sessions, sign-out and rate limits."""
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
+import httpx
 import pytest
 from sqlmodel import select
 
@@ -303,3 +306,58 @@ def test_client_address_from_trusted_proxy(bot, client, ann_delivery):
     with bot.session_scope() as session:
         [request] = session.exec(select(SignInRequest)).all()
     assert request.client_address == "203.0.113.9"
+
+
+def ask_for_links_at_once(bot, emails):
+    """POST one sign-in form per email, all released together by a barrier; return the responses."""
+    client = PortalClient(bot.server.url)
+    token = csrf_of(client.get("/portal/signin"))
+    cookie = f"{SIGNIN_CSRF_COOKIE}={client.cookies[SIGNIN_CSRF_COOKIE]}"
+    client.close()
+    barrier = threading.Barrier(len(emails), timeout=60)
+
+    def post(email):
+        with httpx.Client(base_url=bot.server.url, timeout=60) as http:
+            barrier.wait()
+            return http.post(
+                "/portal/signin",
+                data={"csrf_token": token, "email": email},
+                headers={"cookie": cookie},
+            )
+
+    with ThreadPoolExecutor(max_workers=len(emails)) as pool:
+        return list(pool.map(post, emails))
+
+
+def test_rate_limit_per_address_concurrent(bot, ann_delivery):
+    answers = ask_for_links_at_once(bot, [ANN] * 40)
+
+    assert {answer.status_code for answer in answers} == {200}
+    assert len({answer.text for answer in answers}) == 1
+    assert len(signin_emails(bot)) == pages.SIGNIN_LIMIT_PER_EMAIL
+    with bot.session_scope() as session:
+        assert len(session.exec(select(SignInRequest)).all()) == 40
+
+
+def test_rate_limit_per_client_concurrent(bot):
+    emails = [f"person{index}@agency.example" for index in range(30)]
+    for email in emails:
+        seed_delivery(
+            bot.session_scope,
+            email=email,
+            thread_ts=new_ts(),
+            contact_name="C",
+            message="m",
+            note="n",
+        )
+
+    answers = ask_for_links_at_once(bot, emails)
+
+    assert {answer.status_code for answer in answers} == {200}
+    pages_without_address = {
+        answer.text.replace(email, "EMAIL") for answer, email in zip(answers, emails, strict=True)
+    }
+    assert len(pages_without_address) == 1
+    assert len(signin_emails(bot)) == pages.SIGNIN_LIMIT_PER_CLIENT
+    with bot.session_scope() as session:
+        assert len(session.exec(select(SignInRequest)).all()) == len(emails)

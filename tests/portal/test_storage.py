@@ -1,5 +1,6 @@
 """storage.portal and the thread card: what a restricted user may see, and how Slack shows it."""
 
+import sqlite3
 from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
@@ -7,6 +8,7 @@ from sqlmodel import select
 
 from bot.outcomes import Status
 from bot.views.deliver_cards import Acceptance, DeliveryFacts, Recipient, delivery_card
+from storage.db import create_db_engine
 from storage.models import AccessGrant, SignInRequest
 from storage.portal import (
     is_portal_actor,
@@ -96,6 +98,44 @@ def test_signin_requests_counted_in_window(session_scope):
     with session_scope() as session:
         stored = session.exec(select(SignInRequest)).all()
     assert len(stored) == 3
+
+
+def test_signin_request_locks_until_commit(db_url, session_scope):
+    # A second engine has its own connections, as another process would.
+    other = create_db_engine(db_url)
+    try:
+        with session_scope() as session:
+            record_signin_request(session, ANN, "10.0.0.1", window=WINDOW, now=NOW)
+            assert signin_counting_locked(other)
+        assert not signin_counting_locked(other)
+    finally:
+        other.dispose()
+
+
+def signin_counting_locked(engine):
+    """Return whether another connection holds what record_signin_request locks."""
+    connection = engine.raw_connection()
+    try:
+        cursor = connection.cursor()
+        if engine.dialect.name == "postgresql":
+            cursor.execute(
+                "SELECT count(*) FROM pg_locks JOIN pg_database ON pg_database.oid = database"
+                " WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()"
+                " AND datname = current_database()"
+            )
+            [held] = cursor.fetchone()
+            assert held in (0, 2), f"expected a lock for the address and one for the client: {held}"
+            return held == 2
+        cursor.execute("PRAGMA busy_timeout = 0")
+        try:
+            cursor.execute("BEGIN IMMEDIATE")
+        except sqlite3.OperationalError as error:
+            assert "locked" in str(error)
+            return True
+        cursor.execute("ROLLBACK")
+        return False
+    finally:
+        connection.close()
 
 
 def test_portal_actor_not_a_slack_id():
