@@ -174,8 +174,14 @@ def _add_listen_options(parser: argparse.ArgumentParser) -> None:
         "--host", default="127.0.0.1", help="address to listen on (default: %(default)s)"
     )
     parser.add_argument(
-        "--port", type=int, default=3000, help="TCP port to listen on (default: %(default)s)"
+        "--port", type=_port, default=3000, help="TCP port to listen on (default: %(default)s)"
     )
+
+
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port: give 1 to 65535")
+    return int(text)
 
 
 def prepare_database(url: str) -> sa.Engine:

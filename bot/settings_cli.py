@@ -32,7 +32,12 @@ def _check_working_hours(value: Any) -> None:
 
 def _check_reasons(value: Any) -> None:
     allowed = {status.value for status in Status if status.has_reason}
-    if not isinstance(value, dict) or not set(value) <= allowed:
+    if isinstance(value, dict) and not set(value) <= allowed:
+        unknown = ", ".join(sorted(str(key) for key in set(value) - allowed))
+        raise RecordsError(
+            f"reasons is invalid: {unknown} has no reason list; use keys among {sorted(allowed)}."
+        )
+    if not isinstance(value, dict):
         raise RecordsError(
             f"reasons is invalid: give an object with keys among {sorted(allowed)}, each a list "
             f'of reason texts, e.g. {{"not_qualified": ["No SQL", "Other"]}}.'
@@ -44,15 +49,28 @@ def _check_reasons(value: Any) -> None:
             raise RecordsError(
                 f"reasons.{status} has {len(reasons)} entries; at most {MAX_REASONS}."
             )
+        seen: set[str] = set()
         for reason in reasons:
             if not reason.strip() or len(reason) > MAX_REASON_LENGTH:
                 raise RecordsError(
                     f"reason {reason!r} is invalid: give 1 to {MAX_REASON_LENGTH} characters."
                 )
+            # The deliver form offers each reason as an option, and options must differ.
+            if reason.strip().casefold() in seen:
+                raise RecordsError(
+                    f"reason {reason!r} is listed twice in reasons.{status}: keep one of them."
+                )
+            seen.add(reason.strip().casefold())
 
 
 def _check_recipient_rule(value: Any) -> None:
     statuses = {status.value for status in Status}
+    if isinstance(value, dict) and not set(value) <= statuses:
+        unknown = ", ".join(sorted(str(key) for key in set(value) - statuses))
+        raise RecordsError(
+            f"recipient_required is invalid: {unknown} is not a status; use statuses among "
+            f"{sorted(statuses)}."
+        )
     if (
         not isinstance(value, dict)
         or not set(value) <= statuses

@@ -275,3 +275,13 @@ def test_unreachable_slack_named_without_traceback(tmp_path):
     assert f"cannot reach Slack at {closed}" in listed.stderr
     assert "--workspace TEAM_ID" in listed.stderr
     assert "Traceback" not in listed.stderr
+
+
+def test_serve_rejects_port_out_of_range(tmp_path):
+    env = caretbot_env(None, tmp_path)
+
+    served = run_caretbot("serve", "--port", "99999", env=env, cwd=tmp_path)
+
+    assert served.returncode == 2
+    assert "'99999' is not a TCP port: give 1 to 65535" in served.stderr
+    assert "Traceback" not in served.stderr

@@ -50,7 +50,9 @@ def test_set_stores_valid_value(session_scope, key, value):
     ("key", "value_json", "fragment"),
     [
         ("working_hours", '{"time_zone": "Mars/Olympus"}', "working_hours is invalid"),
-        ("reasons", '{"qualified": ["x"]}', "reasons is invalid"),
+        ("reasons", '{"qualified": ["x"]}', "qualified has no reason list"),
+        ("reasons", '{"not_qualified": ["No SQL", "no sql "]}', "listed twice"),
+        ("recipient_required", '{"hired": true}', "hired is not a status"),
         ("reasons", '{"not_qualified": ["' + "x" * 76 + '"]}', "give 1 to 75 characters"),
         ("recipient_required", '{"qualified": "yes"}', "recipient_required is invalid"),
         ("unread_reaction", '"red circle"', "without colons"),
