@@ -1,4 +1,4 @@
-"""Who may run the admin commands: the workspace's admins and owners, plus a configured list."""
+"""Admin roles: the workspace's admins and owners, plus a configured list of users."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def is_admin(
 
 
 def refusal(session_scope: SessionScope, workspace_id: str, command: str) -> str:
-    """The answer to someone who is not an admin, naming who can run the command."""
+    """Return the message for a user who is not an admin, naming the users who are."""
     listed = configured_admins(session_scope, workspace_id)
     who = "the workspace's admins and owners"
     if listed:
