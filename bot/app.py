@@ -191,8 +191,8 @@ def _message_listener(
         event_id = body.get("event_id")
         ids = interaction_ids(body)
         if _typed_by_contact(session_scope, body["team_id"], event):
-            # Commands show notes and records that are internal to the team; a candidate who
-            # types one gets no answer, so the thread shows nothing of them either.
+            # Commands show notes and records that are internal to the team. A candidate who
+            # types one gets no reply, so the thread shows nothing of them either.
             log.info("command from a contact ignored %s event_id=%s", ids.as_fields(), event_id)
             return
         if event_id and not ledger.first_time(event_id):
@@ -223,7 +223,7 @@ def _message_listener(
 
 
 def _typed_by_contact(session_scope: SessionScope, team_id: str, event: dict[str, Any]) -> bool:
-    """Whether the recorder stored the message as the contact's side of the conversation.
+    """Return whether the recorder stored the message as the contact's side of the conversation.
 
     The recorder decides the side: a Slack user linked to a contact, a listed contact bot, or
     an author from another organization in a Slack Connect channel. DMs are not recorded.

@@ -32,7 +32,7 @@ class TokenState(StrEnum):
 
 @dataclass(frozen=True)
 class TokenCheck:
-    """What a presented secret turned out to be; user and token are set when it is valid."""
+    """The result of checking a presented secret. User and token are set when it is valid."""
 
     state: TokenState
     user: RestrictedUser | None = None
@@ -134,7 +134,7 @@ def issue_token(
 def check_token(
     session: Session, raw: str, purpose: str, *, now: datetime | None = None
 ) -> TokenCheck:
-    """Look a presented secret up by its hash and say whether it still signs someone in."""
+    """Look a presented secret up by its hash and return whether it still signs someone in."""
     now = now or utcnow()
     token = session.exec(
         select(AccessToken)

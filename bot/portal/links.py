@@ -12,7 +12,7 @@ def delivery_path(delivery_id: int) -> str:
 
 
 def signin_url(public_url: str, raw_token: str, *, next_path: str | None = None) -> str:
-    """The emailed link that signs its holder in, then shows next_path (a portal page)."""
+    """Build the emailed link that signs its holder in, then shows next_path (a portal page)."""
     url = f"{public_url.rstrip('/')}{PREFIX}/signin/{quote(raw_token, safe='')}"
     if next_path is not None:
         if not next_path.startswith(PREFIX + "/"):

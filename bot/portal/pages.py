@@ -374,6 +374,31 @@ class PortalPages:
 
     async def delivery(self, request: Request) -> Response:
         """Show one delivery's card, its Accept button and the conversation's transcript."""
+        shown = await self._granted_delivery(request)
+        if isinstance(shown, Response):
+            return shown
+        signed_in, _delivery_id, card, transcript = shown
+        return self.render("delivery.html", signed_in=signed_in, card=card, transcript=transcript)
+
+    async def transcript_file(self, request: Request) -> Response:
+        """Send the transcript of a delivered conversation as a text file."""
+        shown = await self._granted_delivery(request)
+        if isinstance(shown, Response):
+            return shown
+        _signed_in, delivery_id, _card, transcript = shown
+        return PlainTextResponse(
+            transcript,
+            headers={"content-disposition": f'attachment; filename="delivery-{delivery_id}.txt"'},
+        )
+
+    async def _granted_delivery(
+        self, request: Request
+    ) -> Response | tuple[SignedIn, int, DeliveryCard, str]:
+        """Load the delivery of the path for the signed-in user, or return the page instead.
+
+        The page is the sign-in redirect without a session, and the 404 for an id that is not
+        a delivery to the user.
+        """
         signed_in = await self._signed_in(request)
         if signed_in is None:
             return self._to_signin(request)
@@ -384,24 +409,7 @@ class PortalPages:
         if shown is None:
             return self.not_found(signed_in)
         card, transcript = shown
-        return self.render("delivery.html", signed_in=signed_in, card=card, transcript=transcript)
-
-    async def transcript_file(self, request: Request) -> Response:
-        """Send the transcript of a delivered conversation as a text file."""
-        signed_in = await self._signed_in(request)
-        if signed_in is None:
-            return self._to_signin(request)
-        delivery_id = _parse_id(request.path_params["delivery_id"])
-        if delivery_id is None:
-            return self.not_found(signed_in)
-        shown = await run_in_threadpool(self._card_and_transcript, signed_in.user_id, delivery_id)
-        if shown is None:
-            return self.not_found(signed_in)
-        _card, transcript = shown
-        return PlainTextResponse(
-            transcript,
-            headers={"content-disposition": f'attachment; filename="delivery-{delivery_id}.txt"'},
-        )
+        return signed_in, delivery_id, card, transcript
 
     async def conversation(self, request: Request) -> Response:
         """Redirect to the newest delivery of a conversation to the signed-in user."""
